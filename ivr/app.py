@@ -1,0 +1,107 @@
+"""The application factory: the one place where configuration becomes a running router.
+
+Flows and prompts are loaded and checked here, before the first call: a router with a broken flow
+refuses to start and prints every problem, instead of failing on a caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, send_from_directory
+
+from ivr import webhooks
+from ivr.engine import FlowSet, load_flowset
+from ivr.prompts import LANGUAGE_NAMES
+from ivr.settings import ConfigError, Settings
+from ivr.signature import SignatureCheck
+from ivr.state import CallLog
+from ivr.twiml import Renderer, SafePath
+from ivr.yamlsrc import LoadError, Problem
+
+SAFE_PROMPTS = ("fallback", "hold", "all_busy")
+AUDIO_MAX_AGE = 24 * 3600
+
+public = Blueprint("public", __name__)
+
+
+def _voice() -> webhooks.Voice:
+    return webhooks.voice()
+
+
+@public.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """For load balancers: 200 while flows are loaded; Redis's state is reported, not fatal."""
+    ctx = _voice()
+    try:
+        ctx.redis.ping()
+        redis_state = "ok"
+    except redis.RedisError:
+        redis_state = "unreachable"
+    body: dict[str, Any] = {
+        "status": "ok",
+        "flows": {name: flow.version for name, flow in ctx.flows.flows.items()},
+        "prompts": ctx.flows.catalogue.version,
+        "redis": redis_state,
+    }
+    return jsonify(body), 200
+
+
+@public.get("/audio/<language>/<name>")
+def audio(language: str, name: str) -> Response:
+    """Recorded prompts. Not signed: Twilio fetches media plainly, and prompts are public.
+
+    Served with ETag and Last-Modified so Twilio caches them; the URL carries a content hash
+    (`?v=`), so a replaced recording is fetched anew at once.
+    """
+    if language not in LANGUAGE_NAMES:
+        abort(404)
+    response = send_from_directory(current_app.config["IVR_AUDIO_DIR"] / language, name,
+                                   conditional=True, etag=True, max_age=AUDIO_MAX_AGE)
+    return response
+
+
+def _check_safe_path(flows: FlowSet, numbers: tuple[str, ...]) -> None:
+    prompts = flows.catalogue.prompts
+    problems = [
+        Problem(flows.catalogue.file, 1, "", f"the safe path needs the prompt '{p}' in kk and ru")
+        for p in SAFE_PROMPTS
+        if p not in prompts or not {"kk", "ru"} <= prompts[p].texts.keys()
+    ]
+    if not numbers:
+        problems.append(Problem(f"flows/{flows.default}.yaml", 1, "",
+                                "the safe path needs a 'national' number in the default flow "
+                                "(or IVR_FALLBACK_NUMBERS)"))
+    if problems:
+        raise LoadError(problems)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    settings.check_web()
+    if not settings.redis_url:
+        raise ConfigError("REDIS_URL is not set: start Redis and set it, or run `ivr serve`, "
+                          "which starts an embedded Redis for local use.")
+    flows = load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
+    numbers = settings.fallback_numbers or flows.national_numbers
+    _check_safe_path(flows, numbers)
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.config["IVR_AUDIO_DIR"] = settings.audio_dir
+    client = redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+    )
+    renderer = Renderer(flows.catalogue, settings.public_base_url or "", settings.caller_id)
+    webhooks.init_app(app, webhooks.Voice(
+        settings=settings, flows=flows, renderer=renderer, safe=SafePath(renderer, numbers),
+        signatures=SignatureCheck(settings.twilio_auth_token, settings.public_base_url),
+        redis=client, calls=CallLog(client, settings.call_ttl_seconds),
+    ))
+    app.register_blueprint(public)
+    logging.getLogger("ivr").setLevel(logging.INFO)
+    return app

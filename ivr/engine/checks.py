@@ -1,0 +1,123 @@
+"""Whole-flow checks: the promises a flow must keep to every caller, proved at load time.
+
+- every arrow leads to a step that exists;
+- every step can be reached, and from every step a person or the end of the call can be reached;
+- arrows taken without the caller pressing anything never form a loop (it would never end);
+- a caller who stays silent, or keeps pressing wrong keys, is put through to a person: from the
+  start and from every menu, the arrows taken without a valid key reach a connecting step before
+  any step that hangs up.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+from ivr.engine.steps import Exit, Hangup, Menu, Step
+from ivr.yamlsrc import Problem
+
+
+def _missing_targets(file: str, steps: Mapping[str, Step]) -> list[Problem]:
+    problems = []
+    for step in steps.values():
+        for arrow in step.exits():
+            if arrow.target and arrow.target not in steps:
+                close = difflib.get_close_matches(arrow.target, list(steps), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(Problem(file, arrow.line, step.id,
+                                        f"'{arrow.label}' leads to a step that does not exist: "
+                                        f"'{arrow.target}'{hint}"))
+    return problems
+
+
+def _reachable(roots: list[str], steps: Mapping[str, Step]) -> set[str]:
+    seen: set[str] = set()
+    todo = [r for r in roots if r in steps]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(a.target for a in steps[current].exits() if a.target in steps)
+    return seen
+
+
+def _silent_arrow(step: Step) -> Exit | None:
+    return next((a for a in step.exits() if a.silent), None)
+
+
+def _silent_loops(file: str, steps: Mapping[str, Step]) -> list[Problem]:
+    problems: list[Problem] = []
+    reported: set[str] = set()
+    for first in steps:
+        chain: list[str] = []
+        current: str | None = first
+        while current is not None and current not in reported:
+            if current in chain:
+                loop = chain[chain.index(current):] + [current]
+                reported.update(loop)
+                problems.append(Problem(
+                    file, steps[current].line, current,
+                    "these steps loop without waiting for a key and without a bound: "
+                    + " -> ".join(loop) + "; send one of them to a step that connects or ends",
+                ))
+                break
+            chain.append(current)
+            arrow = _silent_arrow(steps[current])
+            current = arrow.target if arrow else None
+    return problems
+
+
+def _reaches_person(start: str, steps: Mapping[str, Step]) -> str | None:
+    """Follow the arrows taken without a valid key; return the hang-up step met first, if any."""
+    current = start
+    for _ in range(len(steps) + 1):
+        step = steps[current]
+        if step.CONNECTS:
+            return None
+        if isinstance(step, Hangup):
+            return current
+        arrow = _silent_arrow(step)  # in a menu, that is where silence leads
+        if arrow is None:
+            return current
+        current = arrow.target
+    return current
+
+
+def check_graph(file: str, start: str, steps: Mapping[str, Step], anywhere: Mapping[str, str],
+                deep: bool = True) -> list[Problem]:
+    problems = _missing_targets(file, steps)
+    if problems or not deep:
+        return problems
+
+    reachable = _reachable([start, *anywhere.values()], steps)
+    for step in steps.values():
+        if step.id not in reachable:
+            problems.append(Problem(file, step.line, step.id,
+                                    "no caller can reach this step; link it or remove it"))
+    ends = {s.id for s in steps.values() if s.CONNECTS or isinstance(s, Hangup)}
+    for step in steps.values():
+        if not _reachable([step.id], steps) & ends:
+            problems.append(Problem(file, step.line, step.id,
+                                    "this step has no way out: no path leads to a person or "
+                                    "to the end of the call"))
+    problems.extend(_silent_loops(file, steps))
+    if problems:
+        return problems
+
+    stuck = _reaches_person(start, steps)
+    if stuck:
+        problems.append(Problem(file, steps[start].line, start,
+                                f"a caller who presses nothing is never put through to a person "
+                                f"(the call ends at '{stuck}'); connect silent callers"))
+    for step in steps.values():
+        if not isinstance(step, Menu):
+            continue
+        for retry, what in ((step.no_input, "stays silent"), (step.wrong_key, "keeps pressing "
+                                                                                "wrong keys")):
+            stuck = _reaches_person(retry.then, steps)
+            if stuck:
+                problems.append(Problem(file, retry.line, step.id,
+                                        f"a caller who {what} here is never put through to a "
+                                        f"person (the call ends at '{stuck}')"))
+    return problems

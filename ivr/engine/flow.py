@@ -1,0 +1,173 @@
+"""A call flow: parsed from YAML into typed steps, then checked as a whole graph.
+
+Loading collects every problem before giving up, so a supervisor sees all of them at once, each
+as `file:line: step: sentence`. A flow that loads is one no caller can get stuck in.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import phonenumbers
+
+from ivr.engine.checks import check_graph
+from ivr.engine.steps import DTMF_KEYS, STEP_TYPES, ParseContext, Route, Step
+from ivr.prompts import LANGUAGE_NAMES, Catalogue
+from ivr.yamlsrc import LoadError, Node, Problem, load_yaml
+
+FLOW_KEYS = ("flow", "description", "languages", "start", "numbers", "anywhere", "steps",
+             "entry_numbers")
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    file: str
+    version: str
+    languages: tuple[str, ...]
+    start: str
+    numbers: Mapping[str, str]
+    anywhere: Mapping[str, str]
+    steps: Mapping[str, Step]
+    entry_numbers: tuple[str, ...] = ()
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def dialable_problem(number: object) -> str | None:
+    """Why a number cannot be dialled through Twilio, or None if it can."""
+    text = str(number)
+    if not text.startswith("+"):
+        return (f"'{text}' is not a full international number; Twilio dials only numbers such as "
+                f"+77172000000 (102, 112 and 150 cannot be dialled through Twilio)")
+    try:
+        parsed = phonenumbers.parse(text)
+    except phonenumbers.NumberParseException:
+        return f"'{text}' is not a phone number"
+    if not phonenumbers.is_valid_number(parsed) or text != phonenumbers.format_number(
+        parsed, phonenumbers.PhoneNumberFormat.E164
+    ):
+        return f"'{text}' is not a valid number in E.164 form (+ country code and digits, no spaces)"
+    return None
+
+
+def _parse_step(step_id: str, raw: object, line: int, ctx: ParseContext) -> Step | None:
+    if not isinstance(raw, Node):
+        ctx.problem(line, "a step must be a mapping with a 'type'")
+        return None
+    kind = raw.get("type")
+    if kind not in STEP_TYPES:
+        known = sorted(STEP_TYPES)
+        ctx.problem(raw.line_of("type"),
+                    f"unknown step type '{kind}'{suggest(str(kind), known)}; "
+                    f"known types: {', '.join(known)}")
+        return None
+    cls = STEP_TYPES[kind]
+    allowed = ("type", *cls.KEYS)
+    for key in raw:
+        if key not in allowed:
+            ctx.problem(raw.line_of(key), f"unknown key '{key}' for a {kind} step"
+                        f"{suggest(key, allowed)}; allowed: {', '.join(allowed)}")
+    missing = [key for key in cls.REQUIRED if key not in raw]
+    for key in missing:
+        ctx.problem(raw.line, f"a {kind} step needs '{key}'")
+    return None if missing else cls.parse(raw, ctx)
+
+
+def _mapping(data: Node, key: str, ctx: ParseContext) -> Node:
+    value = data.get(key, Node())
+    if not isinstance(value, Node):
+        ctx.problem(data.line_of(key), f"'{key}' must be a mapping")
+        return Node()
+    return value
+
+
+def load_flow(path: Path, catalogue: Catalogue, label: str | None = None) -> Flow:
+    name = label or path.name
+    data = load_yaml(path, name)
+    problems: list[Problem] = []
+    ctx = ParseContext(name, "", (), problems)
+    for key in data:
+        if key not in FLOW_KEYS:
+            ctx.problem(data.line_of(key), f"unknown key '{key}'{suggest(key, FLOW_KEYS)}; "
+                        f"allowed: {', '.join(FLOW_KEYS)}")
+    for key in ("flow", "languages", "start", "steps"):
+        if key not in data:
+            ctx.problem(data.line, f"the flow needs '{key}'")
+    languages = data.get("languages", [])
+    if not isinstance(languages, list) or not languages or any(
+        lang not in LANGUAGE_NAMES for lang in languages
+    ):
+        ctx.problem(data.line_of("languages"),
+                    f"'languages' must list language codes from: {', '.join(LANGUAGE_NAMES)}")
+        languages = []
+    ctx.languages = tuple(languages)
+
+    numbers = _mapping(data, "numbers", ctx)
+    for target, number in numbers.items():
+        why = dialable_problem(number)
+        if why:
+            ctx.problem(numbers.line_of(target), f"number '{target}': {why}")
+    anywhere = _mapping(data, "anywhere", ctx)
+    for key in anywhere:
+        if len(key) != 1 or key not in DTMF_KEYS:
+            ctx.problem(anywhere.line_of(key), f"'{key}' is not a phone key: use 0-9, * or #")
+
+    steps: dict[str, Step] = {}
+    raw_steps = _mapping(data, "steps", ctx)
+    for step_id, raw in raw_steps.items():
+        ctx.step = step_id
+        step = _parse_step(step_id, raw, raw_steps.line_of(step_id), ctx)
+        if step is not None:
+            steps[step_id] = step
+    ctx.step = ""
+
+    start = str(data.get("start", ""))
+    if raw_steps and start not in raw_steps:
+        ctx.problem(data.line_of("start"), f"'start' names a step that does not exist: '{start}'"
+                    f"{suggest(start, list(raw_steps))}")
+    for key, target in anywhere.items():
+        if target not in raw_steps:
+            ctx.problem(anywhere.line_of(key), f"key {key} leads to a step that does not exist: "
+                        f"'{target}'{suggest(str(target), list(raw_steps))}")
+
+    for step in steps.values():
+        ctx.step = step.id
+        for prompt in step.prompt_refs():
+            if prompt not in catalogue.prompts:
+                ctx.problem(step.line, f"prompt '{prompt}' is not in {catalogue.file}"
+                            f"{suggest(prompt, list(catalogue.prompts))}")
+                continue
+            for language in ctx.languages:
+                if language not in catalogue.prompts[prompt].texts:
+                    ctx.problem(step.line, f"prompt '{prompt}' has no {LANGUAGE_NAMES[language]} "
+                                f"text in {catalogue.file}")
+        if isinstance(step, Route):
+            for target in step.targets:
+                if target not in numbers:
+                    ctx.problem(step.targets_line, f"'{target}' is not one of the flow's numbers"
+                                f"{suggest(target, list(numbers))}")
+    ctx.step = ""
+
+    if steps:
+        deep = not problems and len(steps) == len(raw_steps)
+        problems.extend(check_graph(name, start, steps, dict(anywhere), deep=deep))
+    entry = data.get("entry_numbers", [])
+    if not isinstance(entry, list):
+        ctx.problem(data.line_of("entry_numbers"), "'entry_numbers' must be a list of numbers")
+        entry = []
+    if problems:
+        raise LoadError(problems)
+    version = hashlib.sha256(path.read_bytes() + catalogue.version.encode()).hexdigest()[:12]
+    return Flow(
+        name=str(data["flow"]), file=name, version=version, languages=ctx.languages,
+        start=start, numbers={k: str(v) for k, v in numbers.items()},
+        anywhere=dict(anywhere), steps=steps, entry_numbers=tuple(str(n) for n in entry),
+    )

@@ -1,0 +1,117 @@
+"""The prompt catalogue: what the caller hears, by prompt id and language.
+
+Each prompt has a text per language (the script supervisors review) and, where a file exists in
+`audio/<lang>/<id>.wav` (or `.mp3`), a recording. A recording is always preferred. Without one the
+text is spoken by a Twilio voice, which exists for Russian but not for Kazakh: a Kazakh prompt
+without a recording is refused at load, because the mistake would otherwise be heard only on a
+live call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.yamlsrc import LoadError, Node, Problem, load_yaml
+
+# Languages a Twilio <Say> voice speaks well, with the voice and its language tag.
+SAY_VOICES: Mapping[str, tuple[str, str]] = {
+    "ru": ("Polly.Tatyana", "ru-RU"),
+    "en": ("Polly.Joanna", "en-US"),
+}
+LANGUAGE_NAMES: Mapping[str, str] = {"kk": "Kazakh", "ru": "Russian", "en": "English"}
+AUDIO_SUFFIXES = (".wav", ".mp3")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A prompt file under the audio directory; `version` is a content hash for cache busting."""
+
+    relpath: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    line: int
+    texts: Mapping[str, str]
+    recordings: Mapping[str, Recording]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    file: str
+    prompts: Mapping[str, Prompt]
+    version: str
+
+    def text(self, prompt_id: str, language: str) -> str:
+        return self.prompts[prompt_id].texts[language]
+
+    def recording(self, prompt_id: str, language: str) -> Recording | None:
+        return self.prompts[prompt_id].recordings.get(language)
+
+    def find_recording(self, relpath: str) -> tuple[str, str] | None:
+        """Map an audio path such as `kk/greeting.wav` back to (prompt id, language)."""
+        for prompt in self.prompts.values():
+            for language, rec in prompt.recordings.items():
+                if rec.relpath == relpath:
+                    return prompt.id, language
+        return None
+
+
+def _find_recording(audio_dir: Path, language: str, prompt_id: str) -> Recording | None:
+    for suffix in AUDIO_SUFFIXES:
+        path = audio_dir / language / f"{prompt_id}{suffix}"
+        if path.is_file():
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            return Recording(relpath=f"{language}/{prompt_id}{suffix}", version=digest)
+    return None
+
+
+def load_catalogue(path: Path, audio_dir: Path, label: str | None = None) -> Catalogue:
+    """Load `prompts.yaml` and find each prompt's recordings; raise LoadError listing every problem."""
+    name = label or path.name
+    data = load_yaml(path, name)
+    problems: list[Problem] = []
+    raw = data.get("prompts")
+    if not isinstance(raw, Node):
+        raise LoadError([Problem(name, data.line, "", "expected a 'prompts:' mapping of prompt ids")])
+    for key in data:
+        if key != "prompts":
+            problems.append(Problem(name, data.line_of(key), "", f"unknown key '{key}'"))
+    prompts: dict[str, Prompt] = {}
+    digest = hashlib.sha256(path.read_bytes())
+    for prompt_id, texts in raw.items():
+        line = raw.line_of(prompt_id)
+        if not isinstance(texts, Node) or not texts:
+            problems.append(Problem(name, line, prompt_id, "give the text in each language, e.g. 'ru: ...'"))
+            continue
+        clean: dict[str, str] = {}
+        recordings: dict[str, Recording] = {}
+        for language, text in texts.items():
+            where = texts.line_of(language)
+            if language not in LANGUAGE_NAMES:
+                known = ", ".join(LANGUAGE_NAMES)
+                problems.append(Problem(name, where, prompt_id, f"unknown language '{language}' (known: {known})"))
+                continue
+            if not isinstance(text, str) or not text.strip():
+                problems.append(Problem(name, where, prompt_id, f"the {LANGUAGE_NAMES[language]} text is empty"))
+                continue
+            clean[language] = text.strip()
+            rec = _find_recording(audio_dir, language, prompt_id)
+            if rec is not None:
+                recordings[language] = rec
+                digest.update(rec.version.encode())
+            elif language not in SAY_VOICES:
+                problems.append(Problem(
+                    name, where, prompt_id,
+                    f"no recording audio/{language}/{prompt_id}.wav, and no Twilio voice speaks "
+                    f"{LANGUAGE_NAMES[language]}: record the prompt (see the README's audio section)",
+                ))
+        prompts[prompt_id] = Prompt(prompt_id, line, clean, recordings)
+    if problems:
+        raise LoadError(problems)
+    return Catalogue(file=name, prompts=prompts, version=digest.hexdigest()[:12])

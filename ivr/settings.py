@@ -1,0 +1,69 @@
+"""Configuration, read from the environment in exactly one place.
+
+Everything else receives a `Settings` object; nothing reads `os.environ` at import time, so tests
+and the `ivr` commands can build the application with any configuration they need.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    twilio_auth_token: str
+    hmac_secret: bytes
+    redis_url: str | None = None
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'ivr.sqlite3'}"
+    public_base_url: str | None = None
+    flows_dir: Path = PROJECT_ROOT / "flows"
+    audio_dir: Path = PROJECT_ROOT / "audio"
+    default_flow: str = "hotline150"
+    caller_id: str | None = None
+    fallback_numbers: tuple[str, ...] = ()
+    queue_name: str = "ivr-records"
+    call_ttl_seconds: int = 6 * 3600
+    redis_timeout_seconds: float = 0.5
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (see the README's configuration table)."""
+        env = os.environ if env is None else env
+        token = env.get("TWILIO_AUTH_TOKEN", "")
+        secret = env.get("IVR_HMAC_SECRET", "")
+        defaults = cls(twilio_auth_token=token, hmac_secret=secret.encode())
+        fallback = tuple(n.strip() for n in env.get("IVR_FALLBACK_NUMBERS", "").split(",") if n.strip())
+        return replace(
+            defaults,
+            redis_url=env.get("REDIS_URL") or None,
+            database_url=env.get("DATABASE_URL") or defaults.database_url,
+            public_base_url=(env.get("IVR_PUBLIC_URL") or "").rstrip("/") or None,
+            flows_dir=Path(env.get("IVR_FLOWS_DIR") or defaults.flows_dir),
+            audio_dir=Path(env.get("IVR_AUDIO_DIR") or defaults.audio_dir),
+            default_flow=env.get("IVR_DEFAULT_FLOW") or defaults.default_flow,
+            caller_id=env.get("IVR_CALLER_ID") or None,
+            fallback_numbers=fallback,
+            queue_name=env.get("IVR_QUEUE") or defaults.queue_name,
+        )
+
+    def check_web(self) -> None:
+        """Refuse to serve webhooks without the secrets that protect callers."""
+        if not self.twilio_auth_token:
+            raise ConfigError(
+                "TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified without it "
+                "(`ivr serve` makes a development token for local runs)."
+            )
+        if len(self.hmac_secret) < 16:
+            raise ConfigError(
+                "IVR_HMAC_SECRET must be set to at least 16 random characters: it keys the "
+                "pseudonyms that replace call identifiers."
+            )

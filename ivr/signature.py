@@ -1,0 +1,32 @@
+"""Twilio request signatures, checked in one place for every webhook.
+
+Twilio signs the full URL it requested plus the sorted POST parameters. Behind an HTTPS proxy
+Flask sees `http://internal-host/...`, which would never match, so when a public base URL is
+configured the URL is rebuilt from it and the request's path and query.
+"""
+
+from __future__ import annotations
+
+from flask import Request
+from twilio.request_validator import RequestValidator
+
+HEADER = "X-Twilio-Signature"
+
+
+class SignatureCheck:
+    def __init__(self, auth_token: str, public_base_url: str | None) -> None:
+        self.validator = RequestValidator(auth_token)
+        self.public_base_url = public_base_url
+
+    def url_of(self, request: Request) -> str:
+        if not self.public_base_url:
+            return request.url
+        query = request.query_string.decode("latin-1")
+        return f"{self.public_base_url}{request.path}" + (f"?{query}" if query else "")
+
+    def is_valid(self, request: Request) -> bool:
+        signature = request.headers.get(HEADER, "")
+        if not signature:
+            return False
+        params = request.form if request.method == "POST" else {}
+        return bool(self.validator.validate(self.url_of(request), params, signature))

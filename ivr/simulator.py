@@ -1,0 +1,156 @@
+"""A simulated Twilio and caller: signed webhooks in, TwiML followed as Twilio would.
+
+Used by `ivr call` and by the tests, so both exercise the real webhooks, the real call log in
+Redis and the real flow, with no Twilio account and no phone. It signs each request with
+twilio's own RequestValidator, plays `<Play>`/`<Say>` by writing down what the caller hears,
+answers `<Gather>` with the caller's next key (or silence), and answers `<Dial>` with the
+outcome the operator's phone gives.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from ivr.prompts import Catalogue
+
+MAX_REQUESTS = 200
+Keys = Callable[[], str | None]
+Answers = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Heard:
+    prompt: str | None
+    language: str | None
+    text: str
+    via: str  # "play" or "say"
+
+
+@dataclass
+class Transcript:
+    heard: list[Heard] = field(default_factory=list)
+    dialled: list[tuple[str, str]] = field(default_factory=list)  # (number, outcome)
+    responses: list[str] = field(default_factory=list)
+    status_codes: list[int] = field(default_factory=list)
+    ended: str = ""
+
+    @property
+    def prompts(self) -> list[tuple[str | None, str | None]]:
+        return [(h.prompt, h.language) for h in self.heard]
+
+    @property
+    def numbers(self) -> list[str]:
+        return [number for number, _ in self.dialled]
+
+    @property
+    def connected_to(self) -> str | None:
+        done = [n for n, outcome in self.dialled if outcome in ("completed", "answered")]
+        return done[-1] if done else None
+
+
+def press(keys: Iterable[str | None]) -> Keys:
+    """Keys pressed one per menu; None or "" is silence, and silence follows the last key."""
+    it: Iterator[str | None] = iter(keys)
+    return lambda: next(it, None)
+
+
+def answer(outcomes: Iterable[str]) -> Answers:
+    """Dial outcomes, one per connection attempt; attempts after the last are answered."""
+    it = iter(outcomes)
+    return lambda number: next(it, "completed")
+
+
+class SimulatedCall:
+    def __init__(self, client: FlaskClient, auth_token: str, catalogue: Catalogue,
+                 public_url: str | None = None, call_sid: str = "CA" + "0" * 32,
+                 caller: str = "+77011234567", to: str = "+77172000150") -> None:
+        self.client = client
+        self.validator = RequestValidator(auth_token)
+        self.catalogue = catalogue
+        self.base = (public_url or "http://localhost").rstrip("/")
+        self.params = {"CallSid": call_sid, "AccountSid": "AC" + "1" * 32, "From": caller,
+                       "To": to, "Direction": "inbound", "CallStatus": "in-progress"}
+        self.transcript = Transcript()
+
+    def post(self, url: str, extra: dict[str, str] | None = None) -> ET.Element:
+        """POST a signed webhook to `url` (absolute or a path) and parse the TwiML it returns."""
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        params = {**self.params, **(extra or {})}
+        signature = self.validator.compute_signature(self.base + path, params)
+        response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        body = response.get_data(as_text=True)
+        self.transcript.status_codes.append(response.status_code)
+        self.transcript.responses.append(body)
+        if response.status_code != 200:
+            raise AssertionError(f"{path} answered {response.status_code}: Twilio would hang up")
+        return ET.fromstring(body)
+
+    def hear(self, verb: ET.Element) -> None:
+        text = (verb.text or "").strip()
+        if verb.tag == "Play":
+            path = urlsplit(text).path.removeprefix("/audio/")
+            found = self.catalogue.find_recording(path)
+            prompt, language = found if found else (None, None)
+            spoken = self.catalogue.text(prompt, language) if prompt and language else text
+            self.transcript.heard.append(Heard(prompt, language, spoken, "play"))
+        else:
+            language = (verb.get("language") or "")[:2] or None
+            prompt = next((p.id for p in self.catalogue.prompts.values()
+                           if language and p.texts.get(language) == text), None)
+            self.transcript.heard.append(Heard(prompt, language, text, "say"))
+
+    def run(self, keys: Keys | None = None, answers: Answers | None = None,
+            status: bool = True) -> Transcript:
+        """Place the call and follow it to its end; then send the final status callback."""
+        keys = keys or press([])
+        answers = answers or answer([])
+        document = self.post("/voice")
+        for _ in range(MAX_REQUESTS):
+            next_url = self.follow(document, keys, answers)
+            if next_url is None:
+                break
+            document = self.post(*next_url)
+        else:
+            raise AssertionError(f"the call did not end after {MAX_REQUESTS} webhooks")
+        if status:
+            self.post("/voice/status", {"CallStatus": "completed", "CallDuration": "60"})
+        return self.transcript
+
+    def follow(self, document: ET.Element, keys: Keys,
+               answers: Answers) -> tuple[str, dict[str, str]] | None:
+        """Play one TwiML document; return the next webhook Twilio would make, if any."""
+        for verb in document:
+            if verb.tag in ("Play", "Say"):
+                self.hear(verb)
+            elif verb.tag == "Gather":
+                for inner in verb:
+                    self.hear(inner)
+                key = keys()
+                if key:
+                    return verb.get("action", ""), {"Digits": key}
+            elif verb.tag == "Redirect":
+                return (verb.text or "").strip(), {}
+            elif verb.tag == "Dial":
+                number = "".join((n.text or "").strip() for n in verb)
+                outcome = answers(number)
+                self.transcript.dialled.append((number, outcome))
+                if verb.get("action"):
+                    bridged = "true" if outcome in ("completed", "answered") else "false"
+                    return verb.get("action", ""), {"DialCallStatus": outcome,
+                                                    "DialBridged": bridged}
+            elif verb.tag == "Hangup":
+                self.transcript.ended = "hangup"
+                return None
+            elif verb.tag == "Pause":
+                continue
+            else:
+                raise AssertionError(f"unexpected TwiML verb <{verb.tag}>")
+        self.transcript.ended = "end of document"
+        return None

@@ -1,0 +1,100 @@
+"""YAML that remembers where each value came from, and the problems we report about it.
+
+Supervisors edit the YAML by hand, so every message points at a file and line. PyYAML's
+SafeLoader knows the line of every node; this loader keeps it on the mappings it builds and
+refuses a key written twice (PyYAML would silently keep the last one, hiding a menu option).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in a file, in plain words: printed as `file:line: step: message`."""
+
+    file: str
+    line: int
+    step: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return f"{where}: {self.step}: {self.message}" if self.step else f"{where}: {self.message}"
+
+
+class LoadError(Exception):
+    """Raised with every problem found, so a supervisor fixes them all in one pass."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Node(dict[str, Any]):
+    """A YAML mapping with the line of the mapping itself and of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _Loader(yaml.SafeLoader):
+    duplicates: list[tuple[str, int]]
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> Node:  # type: ignore[override]
+        result = Node()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = str(self.construct_object(key_node, deep=True))
+            line = key_node.start_mark.line + 1
+            if key in result.key_lines:
+                self.duplicates.append((key, line))
+            result.key_lines[key] = line
+            result[key] = self.construct_object(value_node, deep=True)
+        return result
+
+
+_Loader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _Loader.construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def load_yaml(path: Path, label: str | None = None) -> Node:
+    """Parse one YAML file whose top level is a mapping; raise LoadError with its line on failure."""
+    name = label or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError([Problem(name, 1, "", f"cannot read the file ({exc})")]) from exc
+    loader = _Loader(text)
+    loader.duplicates = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise LoadError(
+            [Problem(name, line, "", f"this is not valid YAML: {exc.problem}")]
+        ) from exc
+    finally:
+        loader.dispose()
+    problems = [
+        Problem(name, line, "", f"the key '{key}' is written twice; keep one")
+        for key, line in loader.duplicates
+    ]
+    if not isinstance(data, Node):
+        problems.append(Problem(name, 1, "", "the file must be a mapping of keys to values"))
+    if problems:
+        raise LoadError(problems)
+    assert isinstance(data, Node)
+    return data
