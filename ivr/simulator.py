@@ -14,7 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from flask.testing import FlaskClient
+from typing import Any, Protocol
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
 from twilio.request_validator import RequestValidator
 
 from ivr.prompts import Catalogue
@@ -66,11 +70,45 @@ def answer(outcomes: Iterable[str]) -> Answers:
     return lambda number: next(it, "completed")
 
 
+class Client(Protocol):
+    """What the simulator needs of an HTTP client: Flask's test client has exactly this."""
+
+    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _HttpResponse:
+    status_code: int
+    body: bytes
+
+    def get_data(self, as_text: bool = False) -> str | bytes:
+        return self.body.decode() if as_text else self.body
+
+
+@dataclass(frozen=True)
+class HttpClient:
+    """The same calls over real HTTP, to a router that is already running."""
+
+    base_url: str
+    timeout: float = 15.0  # Twilio's own limit for a webhook
+
+    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> _HttpResponse:
+        request = Request(self.base_url.rstrip("/") + path, data=urlencode(data).encode(),
+                          headers=headers, method="POST")
+        try:
+            with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return _HttpResponse(response.status, response.read())
+        except HTTPError as exc:
+            return _HttpResponse(exc.code, exc.read())
+
+
 class SimulatedCall:
-    def __init__(self, client: FlaskClient, auth_token: str, catalogue: Catalogue,
+    def __init__(self, client: Client, auth_token: str, catalogue: Catalogue,
                  public_url: str | None = None, call_sid: str = "CA" + "0" * 32,
-                 caller: str = "+77011234567", to: str = "+77172000150") -> None:
+                 caller: str = "+77011234567", to: str = "+77172000150",
+                 echo: Callable[[str], None] | None = None) -> None:
         self.client = client
+        self.echo = echo or (lambda line: None)
         self.validator = RequestValidator(auth_token)
         self.catalogue = catalogue
         self.base = (public_url or "http://localhost").rstrip("/")
@@ -100,11 +138,13 @@ class SimulatedCall:
             prompt, language = found if found else (None, None)
             spoken = self.catalogue.text(prompt, language) if prompt and language else text
             self.transcript.heard.append(Heard(prompt, language, spoken, "play"))
+            self.echo(f"caller hears [{language or '?'}] {spoken}")
         else:
             language = (verb.get("language") or "")[:2] or None
             prompt = next((p.id for p in self.catalogue.prompts.values()
                            if language and p.texts.get(language) == text), None)
             self.transcript.heard.append(Heard(prompt, language, text, "say"))
+            self.echo(f"caller hears [{language or '?'}] {text}  (Twilio voice)")
 
     def run(self, keys: Keys | None = None, answers: Answers | None = None,
             status: bool = True) -> Transcript:
@@ -133,6 +173,7 @@ class SimulatedCall:
                 for inner in verb:
                     self.hear(inner)
                 key = keys()
+                self.echo(f"caller presses {key}" if key else "caller presses nothing")
                 if key:
                     return verb.get("action", ""), {"Digits": key}
             elif verb.tag == "Redirect":
@@ -141,16 +182,19 @@ class SimulatedCall:
                 number = "".join((n.text or "").strip() for n in verb)
                 outcome = answers(number)
                 self.transcript.dialled.append((number, outcome))
+                self.echo(f"router dials {number}: {outcome}")
                 if verb.get("action"):
                     bridged = "true" if outcome in ("completed", "answered") else "false"
                     return verb.get("action", ""), {"DialCallStatus": outcome,
                                                     "DialBridged": bridged}
             elif verb.tag == "Hangup":
                 self.transcript.ended = "hangup"
+                self.echo("router hangs up")
                 return None
             elif verb.tag == "Pause":
                 continue
             else:
                 raise AssertionError(f"unexpected TwiML verb <{verb.tag}>")
         self.transcript.ended = "end of document"
+        self.echo("call ends")
         return None

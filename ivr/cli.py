@@ -1,0 +1,167 @@
+"""The `ivr` command: run the router, check flows, and try calls without a phone."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from ivr.settings import ConfigError, Settings
+from ivr.yamlsrc import LoadError
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@click.group(help="Voice IVR router for the 150 hotline. Each command has its own --help.")
+def main() -> None:
+    pass
+
+
+@main.command()
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")),
+              show_default="$PORT or 5000", help="Port for the web process.")
+def serve(port: int) -> None:
+    """Run web, worker and (when REDIS_URL is unset) an embedded Redis, from the Procfile."""
+    from ivr.engine import load_flowset
+    from ivr.serve import serve as run
+
+    settings = _settings()
+    try:
+        load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
+    except LoadError as exc:
+        click.echo(f"{exc}\nThe router was not started: fix the flows and try again.", err=True)
+        sys.exit(1)
+    sys.exit(run(port, lambda line: click.echo(line, err=True)))
+
+
+@main.command()
+def worker() -> None:
+    """Run an RQ worker that stores call records (needs REDIS_URL)."""
+    import redis
+    from rq import Queue, Worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set; `ivr serve` runs a worker with Redis.")
+    connection = redis.Redis.from_url(settings.redis_url)
+    queue = Queue(settings.queue_name, connection=connection)
+    Worker([queue], connection=connection).work(with_scheduler=True)
+
+
+@main.command()
+def check() -> None:
+    """Check every flow and prompt; print each problem as file:line: step: sentence."""
+    from ivr.engine import load_flowset
+
+    settings = _settings()
+    try:
+        flows = load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
+    except LoadError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(exc.problems)} problem(s); nothing was changed.", err=True)
+        sys.exit(1)
+    for flow in flows.flows.values():
+        click.echo(f"ok  {flow.file}: flow '{flow.name}', {len(flow.steps)} steps, "
+                   f"languages {', '.join(flow.languages)}, version {flow.version}")
+    click.echo(f"ok  {flows.catalogue.file}: {len(flows.catalogue.prompts)} prompts")
+
+
+def _keys_list(value: str) -> list[str | None]:
+    return [k.strip() or None for k in value.split(",")] if value else []
+
+
+@main.command()
+@click.option("--press", default="", help="Keys, one per menu, e.g. '2,1'; an empty item is "
+              "silence. Without it you are asked at each menu (Enter for silence).")
+@click.option("--answer", "answers", default="", help="How each connection attempt ends, e.g. "
+              "'busy,no-answer,completed' (default: answered).")
+@click.option("--to", default="", help="The number dialled (selects the flow by entry_numbers).")
+@click.option("--url", default="", help="Drive a running router over HTTP instead of in-process "
+              "(uses TWILIO_AUTH_TOKEN to sign).")
+def call(press: str, answers: str, to: str, url: str) -> None:
+    """Simulate a call through the real flow and print what the caller hears."""
+    from ivr import simulator
+    from ivr.embedded_redis import EmbeddedRedis
+    from ivr.engine import load_flowset
+
+    settings = _settings()
+    try:
+        flows = load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
+    except LoadError as exc:
+        raise click.ClickException(f"the flows do not load:\n{exc}") from exc
+    interactive = not press and sys.stdin.isatty()
+
+    def ask() -> str | None:
+        return click.prompt("  key (Enter = silence)", default="", show_default=False) or None
+
+    keys = ask if interactive else simulator.press(_keys_list(press))
+    outcomes = simulator.answer([a.strip() for a in answers.split(",") if a.strip()])
+    names = {n: t for flow in flows.flows.values() for t, n in flow.numbers.items()}
+    to = to or "150"
+
+    with ExitStack() as stack:
+        if url:
+            if not settings.twilio_auth_token:
+                raise click.ClickException("set TWILIO_AUTH_TOKEN to the router's token")
+            client: simulator.Client = simulator.HttpClient(url)
+            token, public = settings.twilio_auth_token, url
+        else:
+            from ivr.app import create_app
+
+            if not settings.redis_url:
+                settings = replace(settings, redis_url=stack.enter_context(EmbeddedRedis()).url)
+            token = secrets.token_hex(16)
+            settings = replace(settings, twilio_auth_token=token, public_base_url=None,
+                               hmac_secret=settings.hmac_secret or secrets.token_bytes(32))
+            client, public = create_app(settings).test_client(), None
+
+        def echo(line: str) -> None:
+            for number, name in names.items():
+                line = line.replace(number, f"{number} ({name})")
+            click.echo(f"  {line}")
+
+        click.echo(f"Calling {to}:")
+        sim = simulator.SimulatedCall(client, token, flows.catalogue, public, to=to, echo=echo,
+                                      call_sid="CA" + secrets.token_hex(16))
+        try:
+            transcript = sim.run(keys, outcomes)
+        except (AssertionError, ConfigError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    where = transcript.connected_to
+    click.echo(f"Result: connected to {where} ({names.get(where, 'unknown')})" if where
+               else "Result: not connected; the caller was told where to call.")
+
+
+@main.group()
+def audio() -> None:
+    """Prompt recordings."""
+
+
+@audio.command("build")
+@click.option("--all", "overwrite", is_flag=True, help="Re-render existing files too.")
+@click.option("--prompt", "only", multiple=True, help="Only this prompt id (repeatable).")
+def audio_build(overwrite: bool, only: tuple[str, ...]) -> None:
+    """Render placeholder recordings with espeak-ng (8 kHz mono WAV) for prompts that lack one."""
+    from ivr.audio_build import ToolMissing, build_placeholders
+
+    settings = _settings()
+    try:
+        written = build_placeholders(settings.flows_dir / "prompts.yaml", settings.audio_dir,
+                                     set(only) or None, overwrite)
+    except ToolMissing as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in written:
+        click.echo(f"wrote {Path(path)}")
+    click.echo(f"{len(written)} recording(s) written.")
+
+
+if __name__ == "__main__":
+    main()

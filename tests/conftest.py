@@ -1,0 +1,135 @@
+"""Fixtures: a real Redis, a fresh app per test, and a phone that calls it as Twilio would."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import phonenumbers
+import pytest
+import redis
+from flask import Flask
+from rq import Queue, SimpleWorker
+
+from ivr.app import create_app
+from ivr.embedded_redis import EmbeddedRedis
+from ivr.engine.steps import STEP_TYPES, Step
+from ivr.prompts import SAY_VOICES
+from ivr.settings import PROJECT_ROOT, Settings
+from ivr.simulator import Answers, Keys, SimulatedCall, Transcript, answer, press
+from workers.store import RecordStore
+
+NATIONAL = "+77172000150"
+EMERGENCY = "+77172000112"
+CALLER = "+77011234567"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The machine's Redis when REDIS_URL names one, else an embedded one for this run."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    with EmbeddedRedis() as server:
+        yield server.url
+
+
+@pytest.fixture
+def flows_dir(tmp_path: Path) -> Path:
+    """A private copy of the shipped flows, which a test may edit."""
+    target = tmp_path / "flows"
+    shutil.copytree(PROJECT_ROOT / "flows", target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, flows_dir: Path,
+             monkeypatch: pytest.MonkeyPatch) -> Settings:
+    database_url = f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", database_url)  # what the worker's job reads
+    return replace(
+        Settings.from_env({}),
+        twilio_auth_token=secrets.token_hex(16),
+        hmac_secret=secrets.token_bytes(32),
+        redis_url=redis_url,
+        database_url=database_url,
+        flows_dir=flows_dir,
+        queue_name=f"test-records-{uuid.uuid4().hex}",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Flask:
+    return create_app(settings)
+
+
+def check_twiml(body: str) -> None:
+    """What must hold for every answer: no Kazakh <Say>, no <Dial> to a short number."""
+    root = ET.fromstring(body)
+    for say in root.iter("Say"):
+        language = (say.get("language") or "")[:2]
+        assert language in SAY_VOICES, f"<Say> in a language no Twilio voice speaks: {body}"
+    for number in root.iter("Number"):
+        text = (number.text or "").strip()
+        assert phonenumbers.is_valid_number(phonenumbers.parse(text)), f"undiallable: {text}"
+
+
+class Phone:
+    """Places simulated calls against one app; checks every TwiML answer on the way."""
+
+    def __init__(self, app: Flask, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.catalogue = app.extensions["ivr.voice"].flows.catalogue
+
+    def call(self, keys: Keys | Sequence[str | None] = (), answers: Answers | Sequence[str] = (),
+             status: bool = True, sid: str | None = None, to: str = "150") -> Transcript:
+        sim = self.start(sid, to)
+        keys_fn = keys if callable(keys) else press(keys)
+        answers_fn = answers if callable(answers) else answer(answers)
+        transcript = sim.run(keys_fn, answers_fn, status=status)
+        for body in transcript.responses:
+            check_twiml(body)
+        return transcript
+
+    def start(self, sid: str | None = None, to: str = "150") -> SimulatedCall:
+        return SimulatedCall(self.app.test_client(), self.settings.twilio_auth_token,
+                             self.catalogue, self.settings.public_base_url,
+                             call_sid=sid or "CA" + uuid.uuid4().hex, caller=CALLER, to=to)
+
+    def store_records(self) -> list[dict[str, object]]:
+        """Run the real RQ worker over the queue until it is empty, then read the store."""
+        assert self.settings.redis_url
+        connection = redis.Redis.from_url(self.settings.redis_url)
+        queue = Queue(self.settings.queue_name, connection=connection)
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        store = RecordStore.from_url(self.settings.database_url)
+        try:
+            return store.all()
+        finally:
+            store.close()
+
+
+@pytest.fixture
+def phone(app: Flask, settings: Settings) -> Phone:
+    return Phone(app, settings)
+
+
+@pytest.fixture
+def register_step() -> Iterator[Callable[[type[Step]], None]]:
+    """Register a step type for one test only."""
+    added: list[str] = []
+
+    def register(cls: type[Step]) -> None:
+        STEP_TYPES[cls.TYPE] = cls
+        added.append(cls.TYPE)
+
+    yield register
+    for name in added:
+        STEP_TYPES.pop(name, None)
