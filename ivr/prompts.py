@@ -95,10 +95,12 @@ def load_catalogue(path: Path, audio_dir: Path, label: str | None = None) -> Cat
             where = texts.line_of(language)
             if language not in LANGUAGE_NAMES:
                 known = ", ".join(LANGUAGE_NAMES)
-                problems.append(Problem(name, where, prompt_id, f"unknown language '{language}' (known: {known})"))
+                problems.append(
+                    Problem(name, where, prompt_id, f"unknown language '{language}' (known: {known})"))
                 continue
             if not isinstance(text, str) or not text.strip():
-                problems.append(Problem(name, where, prompt_id, f"the {LANGUAGE_NAMES[language]} text is empty"))
+                problems.append(
+                    Problem(name, where, prompt_id, f"the {LANGUAGE_NAMES[language]} text is empty"))
                 continue
             clean[language] = text.strip()
             rec = _find_recording(audio_dir, language, prompt_id)

@@ -8,6 +8,7 @@ the pseudonym, so a repeated status callback cannot enqueue it twice.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -71,11 +72,9 @@ def build_record(key: str, flow: Flow, state: CallState) -> CallRecord:
 def enqueue_record(connection: Redis, queue_name: str, record: CallRecord) -> None:
     """Queue the record once; a second callback for the same call is a no-op."""
     queue = Queue(queue_name, connection=connection)
-    try:
+    with contextlib.suppress(DuplicateJobError):
         queue.enqueue(
             STORE_JOB, kwargs={"record": record.payload()}, job_id=f"record-{record.call_key}",
             unique=True, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             failure_ttl=KEEP_FAILED_SECONDS,
         )
-    except DuplicateJobError:
-        pass

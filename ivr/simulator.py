@@ -12,11 +12,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
-
 from typing import Any, Protocol
 from urllib.error import HTTPError
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
 from twilio.request_validator import RequestValidator
@@ -93,8 +91,10 @@ class HttpClient:
     timeout: float = 15.0  # Twilio's own limit for a webhook
 
     def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> _HttpResponse:
-        request = Request(self.base_url.rstrip("/") + path, data=urlencode(data).encode(),
-                          headers=headers, method="POST")
+        url = self.base_url.rstrip("/") + path
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"not an http(s) URL: {url}")
+        request = Request(url, data=urlencode(data).encode(), headers=headers, method="POST")  # noqa: S310
         try:
             with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 return _HttpResponse(response.status, response.read())

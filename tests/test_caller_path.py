@@ -13,7 +13,8 @@ GREETING = [("greeting", "kk"), ("greeting", "ru"), ("greeting_tail", "kk"),
 def test_caller_who_presses_nothing_reaches_an_operator(phone: Phone) -> None:
     call = phone.call([])
     assert call.prompts[:4] == GREETING
-    assert ("no_input", "kk") in call.prompts and ("no_input", "ru") in call.prompts
+    assert ("no_input", "kk") in call.prompts
+    assert ("no_input", "ru") in call.prompts
     assert call.prompts[-2:] == [("connecting", "kk"), ("connecting", "ru")]
     assert call.dialled == [(NATIONAL, "completed")]
     assert call.ended == "hangup"
@@ -116,7 +117,8 @@ def test_when_nobody_answers_the_caller_is_told_where_to_call(phone: Phone) -> N
     call = phone.call(["2", "1"], ["busy", "no-answer"])
     assert call.numbers == [NATIONAL, EMERGENCY]
     assert call.prompts[-1] == ("all_busy", "ru")
-    assert "102" in call.heard[-1].text and "150" in call.heard[-1].text
+    assert "102" in call.heard[-1].text
+    assert "150" in call.heard[-1].text
     assert call.ended == "hangup"
     (record,) = phone.store_records()
     assert record["outcome"] == "no-one-answered"

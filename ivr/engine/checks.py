@@ -17,12 +17,12 @@ from ivr.engine.steps import Exit, Hangup, Menu, Step
 from ivr.yamlsrc import Problem
 
 
-def _missing_targets(file: str, steps: Mapping[str, Step]) -> list[Problem]:
+def _missing_targets(file: str, steps: Mapping[str, Step], known: set[str]) -> list[Problem]:
     problems = []
     for step in steps.values():
         for arrow in step.exits():
-            if arrow.target and arrow.target not in steps:
-                close = difflib.get_close_matches(arrow.target, list(steps), n=1)
+            if arrow.target and arrow.target not in known:
+                close = difflib.get_close_matches(arrow.target, sorted(known), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.append(Problem(file, arrow.line, step.id,
                                         f"'{arrow.label}' leads to a step that does not exist: "
@@ -54,7 +54,7 @@ def _silent_loops(file: str, steps: Mapping[str, Step]) -> list[Problem]:
         current: str | None = first
         while current is not None and current not in reported:
             if current in chain:
-                loop = chain[chain.index(current):] + [current]
+                loop = [*chain[chain.index(current):], current]
                 reported.update(loop)
                 problems.append(Problem(
                     file, steps[current].line, current,
@@ -85,8 +85,9 @@ def _reaches_person(start: str, steps: Mapping[str, Step]) -> str | None:
 
 
 def check_graph(file: str, start: str, steps: Mapping[str, Step], anywhere: Mapping[str, str],
-                deep: bool = True) -> list[Problem]:
-    problems = _missing_targets(file, steps)
+                known: set[str], deep: bool = True) -> list[Problem]:
+    """Check the graph; `known` holds every step id, including steps that failed to parse."""
+    problems = _missing_targets(file, steps, known)
     if problems or not deep:
         return problems
 

@@ -158,7 +158,7 @@ def load_flow(path: Path, catalogue: Catalogue, label: str | None = None) -> Flo
 
     if steps:
         deep = not problems and len(steps) == len(raw_steps)
-        problems.extend(check_graph(name, start, steps, dict(anywhere), deep=deep))
+        problems.extend(check_graph(name, start, steps, dict(anywhere), set(raw_steps), deep=deep))
     entry = data.get("entry_numbers", [])
     if not isinstance(entry, list):
         ctx.problem(data.line_of("entry_numbers"), "'entry_numbers' must be a list of numbers")

@@ -83,7 +83,7 @@ class Exit:
 class Step:
     TYPE: ClassVar[str] = ""
     KEYS: ClassVar[tuple[str, ...]] = ()
-    REQUIRED: ClassVar[tuple[str, ...]] = ()
+    REQUIRED: ClassVar[tuple[str, ...]] = ()  # keys a step of this type cannot do without
     CONNECTS: ClassVar[bool] = False  # reaching this step puts the caller through to a person
 
     id: str
@@ -331,7 +331,7 @@ class Route(Step):
 
     TYPE = "route"
     KEYS = ("prompts", "try", "hold", "ring_seconds", "then")
-    REQUIRED = ("try", "then")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("try", "then")
     CONNECTS = True
     EMERGENCY: ClassVar[bool] = False
     prompts: tuple[str, ...] = ()

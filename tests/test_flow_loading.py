@@ -1,0 +1,228 @@
+"""Flows and prompts load only when they are safe; each problem names its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ivr.cli import main
+from ivr.engine import load_flowset
+from ivr.settings import PROJECT_ROOT
+from ivr.yamlsrc import LoadError
+
+SHIPPED_FLOWS = sorted(p.name for p in (PROJECT_ROOT / "flows").glob("*.yaml"))
+FLOW = "hotline150.yaml"
+
+
+def load(flows_dir: Path) -> None:
+    load_flowset(flows_dir, PROJECT_ROOT / "audio", "hotline150")
+
+
+def problems_after(flows_dir: Path, old: str, new: str, file: str = FLOW) -> list[str]:
+    path = flows_dir / file
+    text = path.read_text()
+    assert old in text, f"test setup: {old!r} is not in {file}"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(LoadError) as caught:
+        load(flows_dir)
+    return [str(p) for p in caught.value.problems]
+
+
+def line_of(flows_dir: Path, needle: str, file: str = FLOW) -> int:
+    lines = (flows_dir / file).read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+
+@pytest.mark.parametrize("name", SHIPPED_FLOWS)
+def test_every_shipped_file_loads(name: str) -> None:
+    flows = load_flowset(PROJECT_ROOT / "flows", PROJECT_ROOT / "audio", "hotline150")
+    assert name == "prompts.yaml" or any(f.file.endswith(name) for f in flows.flows.values())
+
+
+def test_every_shipped_prompt_has_a_recording_in_both_languages() -> None:
+    flows = load_flowset(PROJECT_ROOT / "flows", PROJECT_ROOT / "audio", "hotline150")
+    for prompt in flows.catalogue.prompts.values():
+        assert set(prompt.recordings) == {"kk", "ru"}, prompt.id
+
+
+def test_an_unknown_step_type_is_refused_with_a_suggestion(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, "type: goto", "type: gotoo")
+    line = line_of(flows_dir, "type: gotoo")
+    assert f"flows/{FLOW}:{line}: crisis_centre: unknown step type 'gotoo' (did you mean " \
+           "'goto'?)" in problems[0]
+
+
+def test_an_unknown_key_is_refused_with_the_allowed_keys(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, "    timeout: 6\n    options:\n      \"1\": kazakh",
+                              "    timout: 6\n    options:\n      \"1\": kazakh")
+    line = line_of(flows_dir, "timout: 6")
+    assert problems == [f"flows/{FLOW}:{line}: greeting: unknown key 'timout' for a menu step "
+                        "(did you mean 'timeout'?); allowed: type, prompts, timeout, options, "
+                        "no_input, wrong_key"]
+
+
+def test_a_missing_target_is_refused(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, '"2": russian', '"2": rusian')
+    line = line_of(flows_dir, '"2": rusian')
+    assert problems == [f"flows/{FLOW}:{line}: greeting: 'key 2' leads to a step that does not "
+                        "exist: 'rusian' (did you mean 'russian'?)"]
+
+
+def test_an_unreachable_step_is_refused(flows_dir: Path) -> None:
+    path = flows_dir / FLOW
+    path.write_text(path.read_text() + "\n  forgotten:\n    type: goto\n    to: consultant\n")
+    with pytest.raises(LoadError) as caught:
+        load(flows_dir)
+    line = line_of(flows_dir, "  forgotten:") + 1
+    assert [str(p) for p in caught.value.problems] == [
+        f"flows/{FLOW}:{line}: forgotten: no caller can reach this step; link it or remove it"]
+
+
+def test_a_step_with_no_way_out_is_refused(flows_dir: Path) -> None:
+    path = flows_dir / FLOW
+    trap = ("\n  trap:\n    type: menu\n    prompts: [main_menu]\n    options: {\"1\": trap}\n"
+            "    no_input: {retries: 1, then: trap}\n    wrong_key: {retries: 1, then: trap}\n")
+    path.write_text(path.read_text().replace('"2": crisis_centre', '"2": trap') + trap)
+    with pytest.raises(LoadError) as caught:
+        load(flows_dir)
+    messages = [str(p) for p in caught.value.problems]
+    assert any("trap: this step has no way out" in m for m in messages)
+    assert any("loop without waiting for a key" in m for m in messages)
+
+
+def test_a_loop_without_a_bound_is_refused(flows_dir: Path) -> None:
+    path = flows_dir / FLOW
+    path.write_text(path.read_text().replace("type: goto\n    to: consultant",
+                                             "type: goto\n    to: main_menu"))
+    problems = problems_after(flows_dir, "no_input: {prompts: [no_input], retries: 1, then: "
+                              "consultant}   # a consultant", "no_input: {prompts: [no_input], "
+                              "retries: 1, then: crisis_centre}   # a consultant")
+    assert any("loop without waiting for a key and without a bound: main_menu -> "
+               "crisis_centre -> main_menu" in p for p in problems), problems
+
+
+def test_a_retry_without_a_bound_is_refused(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, "no_input: {prompts: [no_input], retries: 1, then: "
+                              "consultant}\n    wrong_key: {prompts: [wrong_key], retries: 2",
+                              "no_input: {prompts: [no_input], then: consultant}\n    "
+                              "wrong_key: {prompts: [wrong_key], retries: 2")
+    assert problems == [f"flows/{FLOW}:35: greeting: 'no_input' needs 'retries', a bound on how "
+                        "often the menu repeats"]
+
+
+def test_too_many_retries_are_refused(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, "retries: 2, then: consultant}\n\n  kazakh",
+                              "retries: 9, then: consultant}\n\n  kazakh")
+    assert problems == [f"flows/{FLOW}:36: greeting: 'retries' must be a whole number from 0 "
+                        "to 3"]
+
+
+def test_a_menu_with_more_than_four_choices_is_refused(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, '"9": emergency\n    no_input',
+                              '"9": emergency\n      "3": consultant\n      "4": consultant\n'
+                              '      "5": consultant\n    no_input')
+    assert len(problems) == 1
+    assert "main_menu: this menu offers 6 choices besides 0; callers remember at most 4" \
+        in problems[0]
+
+
+@pytest.mark.parametrize("number", ["102", "112", "150", "+7102", "87172000150", "+7 717 2000150"])
+def test_a_number_twilio_cannot_dial_is_refused(flows_dir: Path, number: str) -> None:
+    problems = problems_after(flows_dir, 'emergency: "+77172000112"', f'emergency: "{number}"')
+    line = line_of(flows_dir, f'emergency: "{number}"')
+    assert len(problems) == 1
+    assert problems[0].startswith(f"flows/{FLOW}:{line}: number 'emergency': '{number}' is not")
+
+
+def test_a_short_number_message_explains_why(flows_dir: Path) -> None:
+    (problem,) = problems_after(flows_dir, 'emergency: "+77172000112"', 'emergency: "112"')
+    assert "102, 112 and 150 cannot be dialled through Twilio" in problem
+
+
+def test_a_prompt_missing_in_one_language_is_refused(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, "  hold:\n    kk:", "  hold:\n    # kk:", "prompts.yaml")
+    line = line_of(flows_dir, "  consultant:") + 1
+    assert f"flows/{FLOW}:{line}: consultant: prompt 'hold' has no Kazakh text in " \
+           "flows/prompts.yaml" in problems
+
+
+def test_a_kazakh_prompt_without_a_recording_is_refused(flows_dir: Path) -> None:
+    catalogue = flows_dir / "prompts.yaml"
+    catalogue.write_text(catalogue.read_text() + '  thanks:\n    kk: "Рахмет."\n'
+                         '    ru: "Спасибо."\n')
+    with pytest.raises(LoadError) as caught:
+        load(flows_dir)
+    line = line_of(flows_dir, 'kk: "Рахмет."', "prompts.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        f"flows/prompts.yaml:{line}: thanks: no recording audio/kk/thanks.wav, and no Twilio "
+        "voice speaks Kazakh: record the prompt (see the README's audio section)"]
+
+
+def test_a_russian_prompt_without_a_recording_is_spoken_by_a_russian_voice(
+    flows_dir: Path, tmp_path: Path
+) -> None:
+    audio = tmp_path / "audio"
+    (audio / "kk").mkdir(parents=True)
+    for wav in (PROJECT_ROOT / "audio" / "kk").iterdir():
+        (audio / "kk" / wav.name).write_bytes(wav.read_bytes())
+    flows = load_flowset(flows_dir, audio, "hotline150")
+    assert flows.catalogue.recording("greeting", "ru") is None
+    assert flows.catalogue.recording("greeting", "kk") is not None
+
+
+def test_invalid_yaml_is_refused_with_its_line(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, "    next: main_menu\n\n  russian",
+                              "    next: [main_menu\n\n  russian")
+    assert len(problems) == 1
+    assert problems[0].startswith(f"flows/{FLOW}:")
+    assert "this is not valid YAML" in problems[0]
+
+
+def test_a_key_written_twice_is_refused(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, '"2": russian', '"2": russian\n      "2": kazakh')
+    line = line_of(flows_dir, '"2": kazakh')
+    assert problems == [f"flows/{FLOW}:{line}: the key '2' is written twice; keep one"]
+
+
+def test_a_flow_that_hangs_up_on_a_silent_caller_is_refused(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, "no_input: {prompts: [no_input], retries: 1, then: "
+                              "consultant}\n    wrong_key: {prompts: [wrong_key], retries: 2, "
+                              "then: consultant}\n\n  kazakh",
+                              "no_input: {prompts: [no_input], retries: 1, then: all_busy}\n"
+                              "    wrong_key: {prompts: [wrong_key], retries: 2, then: "
+                              "consultant}\n\n  kazakh")
+    assert any("greeting: a caller who presses nothing is never put through to a person" in p
+               for p in problems), problems
+    assert any(":35: greeting: a caller who stays silent here is never put through" in p
+               for p in problems), problems
+
+
+def test_a_menu_timeout_outside_five_to_eight_seconds_is_refused(flows_dir: Path) -> None:
+    (problem,) = problems_after(flows_dir, "timeout: 6", "timeout: 20")
+    assert problem == f"flows/{FLOW}:31: greeting: 'timeout' must be a whole number from 5 to 8"
+
+
+def test_a_language_outside_the_flow_is_refused(flows_dir: Path) -> None:
+    (problem,) = problems_after(flows_dir, "language: kk", "language: en")
+    assert "kazakh: 'language' must be one of the flow's languages: kk, ru" in problem
+
+
+def test_every_problem_is_reported_at_once(flows_dir: Path) -> None:
+    problems_after(flows_dir, "type: goto", "type: gotoo")
+    problems = problems_after(flows_dir, 'emergency: "+77172000112"', 'emergency: "112"')
+    assert len(problems) == 2
+
+
+def test_ivr_check_prints_problems_and_exits_non_zero(flows_dir: Path) -> None:
+    problems_after(flows_dir, '"2": russian', '"2": rusian')
+    result = CliRunner().invoke(main, ["check"], env={"IVR_FLOWS_DIR": str(flows_dir)})
+    assert result.exit_code == 1
+    assert "greeting: 'key 2' leads to a step that does not exist: 'rusian'" in result.output
+
+
+def test_ivr_check_passes_on_the_shipped_flows() -> None:
+    result = CliRunner().invoke(main, ["check"], env={"IVR_FLOWS_DIR": None})
+    assert result.exit_code == 0, result.output
+    assert "ok  flows/hotline150.yaml: flow 'hotline150'" in result.output
