@@ -71,7 +71,7 @@ def _check_safe_path(flows: FlowSet, numbers: tuple[str, ...]) -> None:
         if p not in prompts or not {"kk", "ru"} <= prompts[p].texts.keys()
     ]
     if not numbers:
-        problems.append(Problem(f"flows/{flows.default}.yaml", 1, "",
+        problems.append(Problem(flows.flows[flows.default].file, 1, "",
                                 "the safe path needs a 'national' number in the default flow "
                                 "(or IVR_FALLBACK_NUMBERS)"))
     if problems:

@@ -66,7 +66,7 @@ def check() -> None:
     except LoadError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
-        click.echo(f"{len(exc.problems)} problem(s); nothing was changed.", err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
         sys.exit(1)
     for flow in flows.flows.values():
         click.echo(f"ok  {flow.file}: flow '{flow.name}', {len(flow.steps)} steps, "

@@ -41,10 +41,11 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def flows_dir(tmp_path: Path) -> Path:
-    """A private copy of the shipped flows, which a test may edit."""
+def flows_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the shipped flows, which a test may edit; messages name `flows/...`."""
     target = tmp_path / "flows"
     shutil.copytree(PROJECT_ROOT / "flows", target)
+    monkeypatch.chdir(tmp_path)
     return target
 
 

@@ -36,18 +36,26 @@ class FlowSet:
         return tuple(numbers[k] for k in ("national", "emergency") if k in numbers)
 
 
+def display_path(path: Path) -> str:
+    """A path as a supervisor would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def load_flowset(flows_dir: Path, audio_dir: Path, default: str) -> FlowSet:
     """Load and check the whole folder; raise LoadError with every problem in every file."""
     catalogue_path = flows_dir / CATALOGUE_FILE
     if not catalogue_path.is_file():
         raise LoadError([Problem(str(catalogue_path), 1, "", "the prompt catalogue is missing")])
-    catalogue = load_catalogue(catalogue_path, audio_dir, f"flows/{CATALOGUE_FILE}")
+    catalogue = load_catalogue(catalogue_path, audio_dir, display_path(catalogue_path))
     problems: list[Problem] = []
     flows: dict[str, Flow] = {}
     for path in sorted(flows_dir.glob("*.yaml")):
         if path.name == CATALOGUE_FILE:
             continue
-        label = f"flows/{path.name}"
+        label = display_path(path)
         try:
             flow = load_flow(path, catalogue, label)
         except LoadError as exc:
@@ -57,7 +65,7 @@ def load_flowset(flows_dir: Path, audio_dir: Path, default: str) -> FlowSet:
             problems.append(Problem(label, 1, "", f"another file already defines flow '{flow.name}'"))
         flows[flow.name] = flow
     if not problems and default not in flows:
-        problems.append(Problem(f"flows/{default}.yaml", 1, "",
+        problems.append(Problem(display_path(flows_dir), 1, "",
                                 f"the default flow '{default}' is not defined (IVR_DEFAULT_FLOW)"))
     if problems:
         raise LoadError(problems)

@@ -1,0 +1,95 @@
+"""The `ivr` command as a supervisor or developer uses it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ivr.cli import main
+from ivr.settings import PROJECT_ROOT
+from tests.conftest import EMERGENCY, NATIONAL
+
+
+def test_ivr_call_prints_what_the_caller_hears_and_where_it_connects() -> None:
+    result = CliRunner().invoke(main, ["call", "--press", "2,1", "--answer", "busy"],
+                                env={"REDIS_URL": None})
+    assert result.exit_code == 0, result.output
+    assert "caller hears [ru] Чтобы поговорить с консультантом, нажмите один." in result.output
+    assert f"router dials {NATIONAL} (national): busy" in result.output
+    assert f"Result: connected to {EMERGENCY} (emergency)" in result.output
+
+
+def test_ivr_call_for_a_silent_caller() -> None:
+    result = CliRunner().invoke(main, ["call", "--press", ""], env={"REDIS_URL": None})
+    assert result.exit_code == 0, result.output
+    assert result.output.count("caller presses nothing") == 2
+    assert f"Result: connected to {NATIONAL} (national)" in result.output
+
+
+def test_ivr_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    for command in ("serve", "worker", "check", "call", "audio"):
+        assert command in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_ivr_serve_runs_web_worker_and_redis_and_stores_a_record(tmp_path: Path) -> None:
+    port = free_port()
+    database = tmp_path / "records.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "TWILIO_AUTH_TOKEN")}
+    env.update(DATABASE_URL=f"sqlite:///{database}", IVR_HMAC_SECRET="x" * 32,
+               TWILIO_AUTH_TOKEN="serve-test-token")
+    ivr = str(Path(sys.executable).parent / "ivr")
+    server = subprocess.Popen([ivr, "serve", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        def healthy() -> bool:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                return b'"redis":"ok"' in r.read()
+
+        wait_for(healthy)
+        call = subprocess.run([ivr, "call", "--url", f"http://127.0.0.1:{port}", "--press", "1,1"],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert call.returncode == 0, call.stderr
+        assert f"Result: connected to {NATIONAL}" in call.stdout
+
+        def stored() -> bool:
+            with sqlite3.connect(database) as db:
+                return db.execute("SELECT count(*) FROM call_records").fetchone()[0] == 1
+
+        wait_for(lambda: database.exists() and stored())
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, errors = server.communicate(timeout=30)
+    assert server.returncode == 0, errors
+    assert f"http://localhost:{port}/voice/fallback" in errors
+    assert "serve-test-token" not in errors  # a real token is never printed
+    with sqlite3.connect(database) as db:
+        language, outcome = db.execute("SELECT language, outcome FROM call_records").fetchone()
+    assert (language, outcome) == ("kk", "connected")
