@@ -65,6 +65,27 @@ def banner(port: int, env: dict[str, str], embedded: bool, dev_token: bool) -> s
     ])
 
 
+def _signal_group(pgid: int, signum: int) -> bool:
+    try:
+        os.killpg(pgid, signum)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _wait_for_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait until every process of the group has exited (a worker's scheduler child too),
+    so that Redis is stopped only after nothing uses it any more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process.poll()
+        if not _signal_group(process.pid, 0):
+            return
+        time.sleep(0.1)
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def serve(port: int, say: Callable[[str], None]) -> int:
     dev_token = not os.environ.get("TWILIO_AUTH_TOKEN")
     env = development_env(dict(os.environ), say)
@@ -98,12 +119,8 @@ def serve(port: int, say: Callable[[str], None]) -> int:
         return 0
     finally:
         for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+            _signal_group(process.pid, signal.SIGTERM)
         for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+            _wait_for_group(process, timeout=15)
         if embedded is not None:
             embedded.stop()
