@@ -9,13 +9,12 @@ import pytest
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
-from ivr.app import create_app
 from ivr.embedded_redis import EmbeddedRedis
 from ivr.engine.steps import Exit, ParseContext, Step
 from ivr.engine.turn import Turn
 from ivr.settings import Settings
 from ivr.yamlsrc import Node
-from tests.conftest import CALLER, EMERGENCY, NATIONAL, Phone
+from tests.conftest import CALLER, EMERGENCY, NATIONAL, Phone, make_app
 
 SAFE_START = [("fallback", "kk"), ("fallback", "ru")]
 
@@ -54,14 +53,14 @@ def test_a_signature_for_other_parameters_is_refused(app: Flask, settings: Setti
 
 def test_behind_an_https_proxy_the_public_url_validates(settings: Settings) -> None:
     settings = replace(settings, public_base_url="https://ivr.example.org")
-    app = create_app(settings)
+    app = make_app(settings)
     assert signed_post(app, settings, "/voice", CALL, "https://ivr.example.org").status_code == 200
     assert signed_post(app, settings, "/voice", CALL, "http://localhost").status_code == 403
 
 
 def test_behind_an_https_proxy_a_whole_call_works(settings: Settings) -> None:
     settings = replace(settings, public_base_url="https://ivr.example.org")
-    phone = Phone(create_app(settings), settings)
+    phone = Phone(make_app(settings), settings)
     call = phone.call(["2", "1"])
     assert call.connected_to == NATIONAL
     assert all(h.via == "play" for h in call.heard)
@@ -114,7 +113,7 @@ def test_an_exception_inside_a_step_gets_200_and_the_safe_path(
     flow = flows_dir / "hotline150.yaml"
     text = flow.read_text().replace('"2": russian', '"2": boom')
     flow.write_text(text + "\n  boom:\n    type: explode\n    next: russian\n")
-    phone = Phone(create_app(settings), settings)
+    phone = Phone(make_app(settings), settings)
     call = phone.call(["2"])
     assert call.status_codes == [200] * len(call.status_codes)
     assert call.prompts[4:6] == SAFE_START
@@ -129,7 +128,7 @@ def test_redis_stopped_in_the_middle_of_a_call_still_connects_the_caller(
     server = EmbeddedRedis().start()
     try:
         settings = replace(settings, redis_url=server.url)
-        phone = Phone(create_app(settings), settings)
+        phone = Phone(make_app(settings), settings)
         keys = iter(["2", "1"])
 
         def press_then_lose_redis() -> str | None:
@@ -148,7 +147,7 @@ def test_redis_stopped_in_the_middle_of_a_call_still_connects_the_caller(
 
 def test_redis_unreachable_from_the_start_still_connects_the_caller(settings: Settings) -> None:
     settings = replace(settings, redis_url="redis://127.0.0.1:1/0")
-    phone = Phone(create_app(settings), settings)
+    phone = Phone(make_app(settings), settings)
     call = phone.call([], ["busy", "no-answer"], status=False)
     assert call.prompts[:2] == SAFE_START
     assert call.numbers == [NATIONAL, EMERGENCY]
@@ -158,7 +157,7 @@ def test_redis_unreachable_from_the_start_still_connects_the_caller(settings: Se
 
 def test_the_fallback_url_connects_without_redis_or_the_flow(settings: Settings) -> None:
     settings = replace(settings, redis_url="redis://127.0.0.1:1/0")
-    app = create_app(settings)
+    app = make_app(settings)
     body = signed_post(app, settings, "/voice/fallback", CALL).get_data(as_text=True)
     assert "/audio/kk/fallback.wav" in body
     assert "/audio/ru/fallback.wav" in body
@@ -176,17 +175,17 @@ def test_the_fallback_ends_quietly_after_a_completed_conversation(app: Flask,
 
 def test_configured_fallback_numbers_replace_the_flows_lines(settings: Settings) -> None:
     settings = replace(settings, fallback_numbers=("+77272000000",))
-    app = create_app(settings)
+    app = make_app(settings)
     body = signed_post(app, settings, "/voice/fallback", CALL).get_data(as_text=True)
     assert "<Number>+77272000000</Number>" in body
 
 
 def test_healthz_reports_redis_without_failing(settings: Settings) -> None:
-    up = create_app(settings).test_client().get("/healthz")
+    up = make_app(settings).test_client().get("/healthz")
     assert up.status_code == 200
     assert up.get_json()["redis"] == "ok"
     down_settings = replace(settings, redis_url="redis://127.0.0.1:1/0")
-    down = create_app(down_settings).test_client().get("/healthz")
+    down = make_app(down_settings).test_client().get("/healthz")
     assert down.status_code == 200
     assert down.get_json()["redis"] == "unreachable"
     assert "hotline150" in down.get_json()["flows"]

@@ -7,11 +7,10 @@ from typing import Any
 import redis
 from flask import Flask
 
-from ivr.app import create_app
 from ivr.settings import Settings
 from ivr.simulator import SimulatedCall, answer, press
 from ivr.state import KEY_PREFIX
-from tests.conftest import EMERGENCY, NATIONAL, Phone, check_twiml
+from tests.conftest import EMERGENCY, NATIONAL, Phone, check_twiml, make_app
 
 
 class Alternating:
@@ -30,7 +29,7 @@ class Alternating:
 def test_two_web_instances_behave_exactly_like_one(app: Flask, settings: Settings,
                                                    phone: Phone) -> None:
     one = phone.call(["2", "7", "9"], ["busy"], sid="CA" + "a" * 32)
-    two_apps = Alternating([create_app(settings), create_app(settings)])
+    two_apps = Alternating([make_app(settings), make_app(settings)])
     sim = SimulatedCall(two_apps, settings.twilio_auth_token, phone.catalogue,
                         call_sid="CA" + "b" * 32)
     two = sim.run(press(["2", "7", "9"]), answer(["busy"]))
