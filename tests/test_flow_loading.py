@@ -199,6 +199,13 @@ def test_a_flow_that_hangs_up_on_a_silent_caller_is_refused(flows_dir: Path) -> 
                for p in problems), problems
 
 
+def test_a_flow_where_zero_does_not_reach_a_person_is_refused(flows_dir: Path) -> None:
+    problems = problems_after(flows_dir, '"0": consultant', '"0": all_busy')
+    assert f"flows/{FLOW}:29: greeting: key 0 must put the caller through to a person from " \
+           "every menu; add '0' to 'anywhere'" in problems
+    assert any("main_menu: key 0 must put the caller through" in p for p in problems)
+
+
 def test_a_menu_timeout_outside_five_to_eight_seconds_is_refused(flows_dir: Path) -> None:
     (problem,) = problems_after(flows_dir, "timeout: 6", "timeout: 20")
     assert problem == f"flows/{FLOW}:31: greeting: 'timeout' must be a whole number from 5 to 8"

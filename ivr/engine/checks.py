@@ -5,7 +5,8 @@
 - arrows taken without the caller pressing anything never form a loop (it would never end);
 - a caller who stays silent, or keeps pressing wrong keys, is put through to a person: from the
   start and from every menu, the arrows taken without a valid key reach a connecting step before
-  any step that hangs up.
+  any step that hangs up;
+- a person is always one key away: 0 leads to a person from every menu.
 """
 
 from __future__ import annotations
@@ -114,6 +115,11 @@ def check_graph(file: str, start: str, steps: Mapping[str, Step], anywhere: Mapp
     for step in steps.values():
         if not isinstance(step, Menu):
             continue
+        zero = dict((key, target) for key, target, _ in step.options).get("0") or anywhere.get("0")
+        if zero is None or _reaches_person(zero, steps):
+            problems.append(Problem(file, step.line, step.id,
+                                    "key 0 must put the caller through to a person from every "
+                                    "menu; add '0' to 'anywhere'"))
         for retry, what in ((step.no_input, "stays silent"), (step.wrong_key, "keeps pressing "
                                                                                 "wrong keys")):
             stuck = _reaches_person(retry.then, steps)
