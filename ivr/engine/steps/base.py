@@ -1,0 +1,124 @@
+"""Step types: one small frozen dataclass each, registered by the YAML keyword that names it.
+
+A step type declares its keys, parses itself, lists its exits for the load-time graph checks, and
+acts on a `Turn` at run time. Adding a step type touches one module of this package (and its
+tests) only. This module holds what every step type shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from ivr.engine.model import DialResult
+from ivr.yamlsrc import Node, Problem
+
+if TYPE_CHECKING:
+    from ivr.engine.turn import Turn
+
+DTMF_KEYS = "0123456789*#"
+MENU_TIMEOUT = (5, 8)  # seconds: long enough to decide, short enough not to feel abandoned
+MAX_RETRIES = 3
+MAX_CHOICES = 4  # besides 0, which always reaches a person (ISO/IEC 13714)
+RING_SECONDS = (5, 600)  # Twilio's limits for <Dial timeout>
+CONNECTED_STATUSES = frozenset({"completed", "answered"})
+
+
+class StaleEvent(Exception):
+    """An event that does not fit the step the call is waiting in (a replayed webhook)."""
+
+
+@dataclass
+class ParseContext:
+    file: str
+    step: str
+    languages: tuple[str, ...]
+    problems: list[Problem]
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, self.step, message))
+
+    def text(self, raw: Node, key: str, default: str = "") -> str:
+        value = raw.get(key, default)
+        if not isinstance(value, str) or not value:
+            self.problem(raw.line_of(key), f"'{key}' must name a step")
+            return default
+        return value
+
+    def number(self, raw: Node, key: str, default: int, bounds: tuple[int, int]) -> int:
+        value = raw.get(key, default)
+        low, high = bounds
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.problem(raw.line_of(key), f"'{key}' must be a whole number from {low} to {high}")
+            return default
+        return value
+
+    def prompts(self, raw: Node, key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+            self.problem(raw.line_of(key), f"'{key}' must be a prompt id or a list of prompt ids")
+            return ()
+        return tuple(items)
+
+    def names(self, raw: Node, key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+            self.problem(raw.line_of(key), f"'{key}' must be a list of names")
+            return ()
+        return tuple(items)
+
+
+@dataclass(frozen=True)
+class Exit:
+    """An arrow in the flow graph. `silent` arrows are taken without the caller pressing a key."""
+
+    target: str
+    line: int
+    label: str
+    silent: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    TYPE: ClassVar[str] = ""
+    KEYS: ClassVar[tuple[str, ...]] = ()
+    REQUIRED: ClassVar[tuple[str, ...]] = ()  # keys a step of this type cannot do without
+    CONNECTS: ClassVar[bool] = False  # reaching this step puts the caller through to a person
+
+    id: str
+    line: int
+
+    @classmethod
+    def parse(cls, raw: Node, ctx: ParseContext) -> Step:
+        raise NotImplementedError
+
+    def exits(self) -> tuple[Exit, ...]:
+        return ()
+
+    def prompt_refs(self) -> tuple[str, ...]:
+        return ()
+
+    def enter(self, turn: Turn) -> str | None:
+        """Act on arrival. Return the next step's id, or None once an instruction is set."""
+        raise NotImplementedError
+
+    def on_digits(self, turn: Turn, digits: str) -> str | None:
+        raise StaleEvent(self.id)
+
+    def on_dial(self, turn: Turn, result: DialResult) -> str | None:
+        raise StaleEvent(self.id)
+
+    def repeat(self, turn: Turn) -> None:
+        """Give the current instruction again (after a stale or duplicated webhook)."""
+        turn.hangup()
+
+
+STEP_TYPES: dict[str, type[Step]] = {}
+S = TypeVar("S", bound=type[Step])
+
+
+def register(cls: S) -> S:
+    STEP_TYPES[cls.TYPE] = cls
+    return cls

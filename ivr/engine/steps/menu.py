@@ -1,0 +1,131 @@
+"""The menu step: one key, with bounded repeats on silence and on wrong keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ivr.engine.steps.base import (
+    DTMF_KEYS,
+    MAX_CHOICES,
+    MAX_RETRIES,
+    MENU_TIMEOUT,
+    Exit,
+    ParseContext,
+    Step,
+    register,
+)
+from ivr.yamlsrc import Node
+
+if TYPE_CHECKING:
+    from ivr.engine.turn import Turn
+
+
+@dataclass(frozen=True)
+class Retry:
+    """What a menu does on silence or a wrong key: say `prompts`, ask again, then go to `then`."""
+
+    prompts: tuple[str, ...]
+    retries: int
+    then: str
+    line: int
+
+    @classmethod
+    def parse(cls, raw: Node, key: str, ctx: ParseContext) -> Retry:
+        value = raw.get(key)
+        line = raw.line_of(key)
+        if not isinstance(value, Node):
+            ctx.problem(line, f"'{key}' must be a mapping with 'retries' and 'then'")
+            return cls((), 0, "", line)
+        for extra in set(value) - {"prompts", "retries", "then"}:
+            ctx.problem(value.line_of(extra),
+                        f"unknown key '{extra}' in '{key}' (allowed: prompts, retries, then)")
+        if "retries" not in value:
+            ctx.problem(line, f"'{key}' needs 'retries', a bound on how often the menu repeats")
+        if "then" not in value:
+            ctx.problem(line, f"'{key}' needs 'then': where the caller goes when retries run out")
+        retries = ctx.number(value, "retries", 0, (0, MAX_RETRIES))
+        then = ctx.text(value, "then") if "then" in value else ""
+        return cls(ctx.prompts(value, "prompts"), retries, then, value.line_of("then"))
+
+
+@register
+@dataclass(frozen=True)
+class Menu(Step):
+    TYPE = "menu"
+    KEYS = ("prompts", "timeout", "options", "no_input", "wrong_key")
+    REQUIRED = ("prompts", "options", "no_input", "wrong_key")
+    prompts: tuple[str, ...] = ()
+    timeout: int = 6
+    options: tuple[tuple[str, str, int], ...] = ()  # (key, target, line)
+    no_input: Retry = Retry((), 0, "", 0)
+    wrong_key: Retry = Retry((), 0, "", 0)
+
+    @classmethod
+    def parse(cls, raw: Node, ctx: ParseContext) -> Step:
+        options: list[tuple[str, str, int]] = []
+        raw_options = raw.get("options")
+        if isinstance(raw_options, Node):
+            for key, target in raw_options.items():
+                line = raw_options.line_of(key)
+                if len(key) != 1 or key not in DTMF_KEYS:
+                    ctx.problem(line, f"'{key}' is not a phone key: use one of 0-9, * or #")
+                elif not isinstance(target, str):
+                    ctx.problem(line, f"option '{key}' must name a step")
+                else:
+                    options.append((key, target, line))
+            choices = [k for k, _, _ in options if k != "0"]
+            if len(choices) > MAX_CHOICES:
+                ctx.problem(raw.line_of("options"),
+                            f"this menu offers {len(choices)} choices besides 0; callers remember "
+                            f"at most {MAX_CHOICES}: split it into two menus")
+        else:
+            ctx.problem(raw.line_of("options"), "'options' must map keys to steps, e.g. '1: talk'")
+        return cls(
+            ctx.step, raw.line, ctx.prompts(raw, "prompts"),
+            ctx.number(raw, "timeout", 6, MENU_TIMEOUT), tuple(options),
+            Retry.parse(raw, "no_input", ctx), Retry.parse(raw, "wrong_key", ctx),
+        )
+
+    def exits(self) -> tuple[Exit, ...]:
+        keys = tuple(Exit(target, line, f"key {key}", silent=False)
+                     for key, target, line in self.options)
+        return (*keys,
+                Exit(self.no_input.then, self.no_input.line, "no_input", silent=True),
+                Exit(self.wrong_key.then, self.wrong_key.line, "wrong_key", silent=False))
+
+    def prompt_refs(self) -> tuple[str, ...]:
+        return self.prompts + self.no_input.prompts + self.wrong_key.prompts
+
+    def enter(self, turn: Turn) -> str | None:
+        turn.state.step = self.id
+        turn.state.no_input = turn.state.wrong_key = 0
+        self.repeat(turn)
+        return None
+
+    def repeat(self, turn: Turn) -> None:
+        turn.say(self.prompts)
+        turn.gather(self.timeout)
+
+    def on_digits(self, turn: Turn, digits: str) -> str | None:
+        key = digits[:1]
+        if key:
+            for option, target, _ in self.options:
+                if option == key:
+                    return target
+            if key in turn.flow.anywhere:
+                return turn.flow.anywhere[key]
+        state = turn.state
+        retry = self.wrong_key if key else self.no_input
+        count = state.wrong_key + 1 if key else state.no_input + 1
+        if key:
+            state.wrong_key = count
+        else:
+            state.no_input = count
+        if count > retry.retries:
+            # A caller who cannot use the menu may be unable to speak: treat them as silent.
+            state.silent = True
+            return retry.then
+        turn.say(retry.prompts)
+        self.repeat(turn)
+        return None
