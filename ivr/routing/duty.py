@@ -1,0 +1,140 @@
+"""Who is on duty at a moment: an index of each day's duty segments, built once per day.
+
+A day's schedule is a sorted list of minute boundaries, each starting a segment with the
+operators on duty in it, already grouped by language. A lookup is one bisect over that day's
+boundaries: its cost does not grow with the number of operators. Days near today are built when
+the roster loads; any other day the first time it is asked for, then kept.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from ivr.routing.fields import DAY_MINUTES
+from ivr.routing.roster import Roster, Shift
+
+EMPTY: Mapping[str, tuple[str, ...]] = {}
+BUILD_AHEAD_DAYS = 15
+MAX_CACHED_DAYS = 400
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int  # minute of the day
+    end: int
+    operators: frozenset[str]
+    by_language: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class DaySchedule:
+    day: dt.date
+    starts: tuple[int, ...]
+    segments: tuple[Segment, ...]
+
+    def at(self, minute: int) -> Segment:
+        return self.segments[bisect.bisect_right(self.starts, minute) - 1]
+
+
+def _shift_parts(shift: Shift, day_matches: bool, previous_matches: bool) -> Iterator[tuple[int, int]]:
+    """The minutes of one day a shift covers: its own part, and the tail of yesterday's."""
+    if day_matches:
+        yield shift.start, (DAY_MINUTES if shift.crosses_midnight else shift.end)
+    if previous_matches and shift.crosses_midnight and shift.end > 0:
+        yield 0, shift.end
+
+
+class DutyIndex:
+    def __init__(self, roster: Roster, today: dt.date | None = None) -> None:
+        self.roster = roster
+        self._days: dict[dt.date, DaySchedule] = {}
+        start = today or dt.datetime.now(roster.timezone).date()
+        for offset in range(-1, BUILD_AHEAD_DAYS):
+            self.schedule(start + dt.timedelta(days=offset))
+
+    def on_duty(self, at: dt.datetime) -> Segment:
+        """The duty segment in force at an aware moment."""
+        local = at.astimezone(self.roster.timezone)
+        return self.schedule(local.date()).at(local.hour * 60 + local.minute)
+
+    def schedule(self, day: dt.date) -> DaySchedule:
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) >= MAX_CACHED_DAYS:
+                self._days.clear()
+            found = self._days[day] = self._build(day)
+        return found
+
+    def _covered(self, day: dt.date) -> dict[str, list[tuple[int, int]]]:
+        roster = self.roster
+        previous = day - dt.timedelta(days=1)
+        today_type, previous_type = roster.day_type(day), roster.day_type(previous)
+        covered: dict[str, list[tuple[int, int]]] = {}
+        for shift in roster.weekly:
+            parts = list(_shift_parts(shift, today_type in shift.days, previous_type in shift.days))
+            for op in shift.who:
+                covered.setdefault(op, []).extend(parts)
+        for shift in roster.dated:
+            parts = list(_shift_parts(shift, shift.date == day, shift.date == previous))
+            for op in shift.who:
+                covered.setdefault(op, []).extend(parts)
+        return covered
+
+    def _absent(self, day: dt.date) -> dict[str, list[tuple[int, int]]]:
+        midnight = dt.datetime.combine(day, dt.time())
+        absent: dict[str, list[tuple[int, int]]] = {}
+        for away in self.roster.away:
+            start = max(away.start, midnight)
+            end = min(away.end, midnight + dt.timedelta(days=1))
+            if start < end:
+                minutes = (int((start - midnight).total_seconds() // 60),
+                           int((end - midnight).total_seconds() // 60))
+                absent.setdefault(away.who, []).append(minutes)
+        return absent
+
+    def _build(self, day: dt.date) -> DaySchedule:
+        """Sweep the day's shift boundaries once, keeping the set of operators on duty."""
+        operators = self.roster.operators
+        absent = self._absent(day)
+        changes: dict[int, list[tuple[str, int]]] = {0: [], DAY_MINUTES: []}
+        for op, spans in self._covered(day).items():
+            if not operators[op].active:
+                continue
+            for start, end in _subtract(spans, absent.get(op, [])):
+                changes.setdefault(start, []).append((op, 1))
+                changes.setdefault(end, []).append((op, -1))
+        depth: dict[str, int] = {}
+        segments: list[Segment] = []
+        cuts = sorted(changes)
+        for index, cut in enumerate(cuts[:-1]):
+            for op, step in changes[cut]:
+                depth[op] = depth.get(op, 0) + step
+            on = frozenset(op for op, n in depth.items() if n > 0)
+            if segments and segments[-1].operators == on:
+                last = segments.pop()
+                segments.append(Segment(last.start, cuts[index + 1], on, last.by_language))
+                continue
+            languages = sorted({lang for op in on for lang in operators[op].languages})
+            by_language = {lang: tuple(sorted(op for op in on if lang in operators[op].languages))
+                           for lang in languages}
+            segments.append(Segment(cut, cuts[index + 1], on, by_language))
+        return DaySchedule(day, tuple(s.start for s in segments), tuple(segments))
+
+
+def _subtract(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    pieces = list(spans)
+    for hole_start, hole_end in holes:
+        cut: list[tuple[int, int]] = []
+        for start, end in pieces:
+            if hole_end <= start or end <= hole_start:
+                cut.append((start, end))
+                continue
+            if start < hole_start:
+                cut.append((start, hole_start))
+            if hole_end < end:
+                cut.append((hole_end, end))
+        pieces = cut
+    return [(a, b) for a, b in pieces if a < b]
