@@ -1,6 +1,7 @@
 """Everything a running router needs from `flows/`: the prompt catalogue and every call flow.
 
-`prompts.yaml` is the catalogue; every other `*.yaml` file in the folder is a call flow. A call
+`prompts.yaml` is the catalogue, `roster.yaml` and `regions.yaml` feed routing; every other
+`*.yaml` file in the folder is a call flow. A call
 runs the flow whose `entry_numbers` list the number dialled, or else the default flow.
 """
 
@@ -15,6 +16,7 @@ from ivr.prompts import Catalogue, load_catalogue
 from ivr.yamlsrc import LoadError, Problem
 
 CATALOGUE_FILE = "prompts.yaml"
+NOT_FLOWS = frozenset({CATALOGUE_FILE, "roster.yaml", "regions.yaml"})
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def load_flowset(flows_dir: Path, audio_dir: Path, default: str) -> FlowSet:
     problems: list[Problem] = []
     flows: dict[str, Flow] = {}
     for path in sorted(flows_dir.glob("*.yaml")):
-        if path.name == CATALOGUE_FILE:
+        if path.name in NOT_FLOWS:
             continue
         label = display_path(path)
         try:
