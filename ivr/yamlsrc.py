@@ -7,6 +7,8 @@ refuses a key written twice (PyYAML would silently keep the last one, hiding a m
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,3 +100,9 @@ def load_yaml(path: Path, label: str | None = None) -> Node:
         raise LoadError(problems)
     assert isinstance(data, Node)
     return data
+
+
+def suggest(word: str, choices: Sequence[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or nothing."""
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -6,18 +6,16 @@ as `file:line: step: sentence`. A flow that loads is one no caller can get stuck
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import phonenumbers
-
 from ivr.engine.checks import check_graph
 from ivr.engine.steps import DTMF_KEYS, STEP_TYPES, ParseContext, Route, Step
+from ivr.numbers import dialable_problem
 from ivr.prompts import LANGUAGE_NAMES, Catalogue
-from ivr.yamlsrc import LoadError, Node, Problem, load_yaml
+from ivr.yamlsrc import LoadError, Node, Problem, load_yaml, suggest
 
 FLOW_KEYS = ("flow", "description", "languages", "start", "numbers", "anywhere", "steps",
              "entry_numbers")
@@ -34,28 +32,6 @@ class Flow:
     anywhere: Mapping[str, str]
     steps: Mapping[str, Step]
     entry_numbers: tuple[str, ...] = ()
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def dialable_problem(number: object) -> str | None:
-    """Why a number cannot be dialled through Twilio, or None if it can."""
-    text = str(number)
-    if not text.startswith("+"):
-        return (f"'{text}' is not a full international number; Twilio dials only numbers such as "
-                f"+77172000000 (102, 112 and 150 cannot be dialled through Twilio)")
-    try:
-        parsed = phonenumbers.parse(text)
-    except phonenumbers.NumberParseException:
-        return f"'{text}' is not a phone number"
-    if not phonenumbers.is_valid_number(parsed) or text != phonenumbers.format_number(
-        parsed, phonenumbers.PhoneNumberFormat.E164
-    ):
-        return f"'{text}' is not a valid number in E.164 form (+ country code and digits, no spaces)"
-    return None
 
 
 def _parse_step(step_id: str, raw: object, line: int, ctx: ParseContext) -> Step | None:

@@ -6,8 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
-from ivr.engine.flow import suggest
-from ivr.yamlsrc import Node, Problem
+from ivr.yamlsrc import Node, Problem, suggest
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = (*WEEKDAYS, "holiday")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import phonenumbers
 
-from ivr.engine.flow import dialable_problem, suggest
+from ivr.numbers import dialable_problem
 from ivr.routing.fields import WEEKDAYS, Fields
-from ivr.yamlsrc import LoadError, Node, Problem, load_yaml
+from ivr.yamlsrc import LoadError, Node, Problem, load_yaml, suggest
 
 REGION_KEYS = ("kk", "ru", "lines", "hours", "entry_numbers", "landline_prefixes")
 MAX_GROUP = 5  # choices per level of the region menu

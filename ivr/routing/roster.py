@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from ivr.clock import DEFAULT_ZONE, ClockError, zone
-from ivr.engine.flow import dialable_problem, suggest
+from ivr.numbers import dialable_problem
 from ivr.prompts import LANGUAGE_NAMES
 from ivr.routing.fields import WEEKDAYS, Fields
-from ivr.yamlsrc import LoadError, Node, load_yaml
+from ivr.yamlsrc import LoadError, Node, load_yaml, suggest
 
 ROSTER_KEYS = ("timezone", "operators", "weekly", "dated", "away", "holidays")
 OPERATOR_KEYS = ("name", "phone", "languages", "regions", "active")
