@@ -7,12 +7,15 @@ refuses to start and prints every problem, instead of failing on a caller.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, send_from_directory
 
 from ivr import webhooks
+from ivr.clock import check_kazakhstan_offset
 from ivr.engine import FlowSet, load_flowset
 from ivr.prompts import LANGUAGE_NAMES
 from ivr.settings import ConfigError, Settings
@@ -78,12 +81,15 @@ def _check_safe_path(flows: FlowSet, numbers: tuple[str, ...]) -> None:
         raise LoadError(problems)
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None,
+               clock: Callable[[], float] = time.time) -> Flask:
+    """The router. `clock` gives the time of each event (seconds since the epoch)."""
     settings = settings or Settings.from_env()
     settings.check_web()
     if not settings.redis_url:
         raise ConfigError("REDIS_URL is not set: start Redis and set it, or run `ivr serve`, "
                           "which starts an embedded Redis for local use.")
+    check_kazakhstan_offset()
     flows = load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
     numbers = settings.fallback_numbers or flows.national_numbers
     _check_safe_path(flows, numbers)
@@ -100,7 +106,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     webhooks.init_app(app, webhooks.Voice(
         settings=settings, flows=flows, renderer=renderer, safe=SafePath(renderer, numbers),
         signatures=SignatureCheck(settings.twilio_auth_token, settings.public_base_url),
-        redis=client, calls=CallLog(client, settings.call_ttl_seconds),
+        redis=client, calls=CallLog(client, settings.call_ttl_seconds, settings.redis_prefix, clock),
+        clock=clock,
     ))
     app.register_blueprint(public)
     logging.getLogger("ivr").setLevel(logging.INFO)

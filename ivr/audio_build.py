@@ -36,15 +36,24 @@ def render(text: str, language: str, out: Path) -> None:
                         str(out)], check=True, capture_output=True)
 
 
-def build_placeholders(prompts_file: Path, audio_dir: Path, only: set[str] | None = None,
+def prompt_texts(flows_dir: Path) -> dict[str, dict[str, str]]:
+    """Every prompt's texts: prompts.yaml, and the region names of regions.yaml."""
+    texts: dict[str, dict[str, str]] = {}
+    prompts = load_yaml(flows_dir / "prompts.yaml").get("prompts")
+    if isinstance(prompts, Node):
+        texts.update({pid: dict(t) for pid, t in prompts.items() if isinstance(t, Node)})
+    regions = load_yaml(flows_dir / "regions.yaml").get("regions")
+    if isinstance(regions, Node):
+        texts.update({f"region.{rid}": {k: str(r[k]) for k in ("kk", "ru") if k in r}
+                      for rid, r in regions.items() if isinstance(r, Node)})
+    return texts
+
+
+def build_placeholders(flows_dir: Path, audio_dir: Path, only: set[str] | None = None,
                        overwrite: bool = False) -> list[Path]:
     """Render every prompt that has no recording yet (or those named in `only`)."""
-    data = load_yaml(prompts_file)
-    prompts = data.get("prompts")
     written: list[Path] = []
-    if not isinstance(prompts, Node):
-        return written
-    for prompt_id, texts in prompts.items():
+    for prompt_id, texts in prompt_texts(flows_dir).items():
         if only and prompt_id not in only:
             continue
         for language, text in texts.items():

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import sys
+import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -74,6 +77,16 @@ def check() -> None:
     click.echo(f"ok  {flows.catalogue.file}: {len(flows.catalogue.prompts)} prompts")
 
 
+def _clock(at: str, tz: dt.tzinfo) -> Callable[[], float]:
+    if not at:
+        return time.time
+    try:
+        moment = dt.datetime.strptime(at, "%Y-%m-%d %H:%M").replace(tzinfo=tz).timestamp()
+    except ValueError as exc:
+        raise click.BadParameter("use the form '2026-12-16 03:00'", param_hint="--at") from exc
+    return lambda: moment
+
+
 def _keys_list(value: str) -> list[str | None]:
     return [k.strip() or None for k in value.split(",")] if value else []
 
@@ -86,7 +99,9 @@ def _keys_list(value: str) -> list[str | None]:
 @click.option("--to", default="", help="The number dialled (selects the flow by entry_numbers).")
 @click.option("--url", default="", help="Drive a running router over HTTP instead of in-process "
               "(uses TWILIO_AUTH_TOKEN to sign).")
-def call(press: str, answers: str, to: str, url: str) -> None:
+@click.option("--at", "at", default="", help="Local time of the call in the roster's time zone, "
+              "e.g. '2026-12-16 03:00' (default: now).")
+def call(press: str, answers: str, to: str, url: str, at: str) -> None:
     """Simulate a call through the real flow and print what the caller hears."""
     from ivr import simulator
     from ivr.embedded_redis import EmbeddedRedis
@@ -104,7 +119,13 @@ def call(press: str, answers: str, to: str, url: str) -> None:
 
     keys = ask if interactive else simulator.press(_keys_list(press))
     outcomes = simulator.answer([a.strip() for a in answers.split(",") if a.strip()])
+    clock = _clock(at, flows.routing.roster.timezone)
+    if at and url:
+        raise click.ClickException("--at cannot set the clock of a router running elsewhere")
     names = {n: t for flow in flows.flows.values() for t, n in flow.numbers.items()}
+    names.update({op.phone: f"operator {op.id}" for op in flows.routing.roster.operators.values()})
+    names.update({number: f"{region.id} crisis centre"
+                  for region in flows.routing.regions.regions.values() for number in region.lines})
     to = to or "150"
 
     with ExitStack() as stack:
@@ -121,7 +142,7 @@ def call(press: str, answers: str, to: str, url: str) -> None:
             token = secrets.token_hex(16)
             settings = replace(settings, twilio_auth_token=token, public_base_url=None,
                                hmac_secret=settings.hmac_secret or secrets.token_bytes(32))
-            client, public = create_app(settings).test_client(), None
+            client, public = create_app(settings, clock).test_client(), None
 
         def echo(line: str) -> None:
             for number, name in names.items():
@@ -154,7 +175,7 @@ def audio_build(overwrite: bool, only: tuple[str, ...]) -> None:
 
     settings = _settings()
     try:
-        written = build_placeholders(settings.flows_dir / "prompts.yaml", settings.audio_dir,
+        written = build_placeholders(settings.flows_dir, settings.audio_dir,
                                      set(only) or None, overwrite)
     except ToolMissing as exc:
         raise click.ClickException(str(exc)) from exc

@@ -71,7 +71,17 @@ def _find_recording(audio_dir: Path, language: str, prompt_id: str) -> Recording
     return None
 
 
-def load_catalogue(path: Path, audio_dir: Path, label: str | None = None) -> Catalogue:
+@dataclass(frozen=True)
+class ExtraPrompt:
+    """A prompt whose texts live in another file (region names live in regions.yaml)."""
+
+    file: str
+    line: int
+    texts: Mapping[str, str]
+
+
+def load_catalogue(path: Path, audio_dir: Path, label: str | None = None,
+                   extra: Mapping[str, ExtraPrompt] | None = None) -> Catalogue:
     """Load `prompts.yaml` and find each prompt's recordings; raise LoadError listing every problem."""
     name = label or path.name
     data = load_yaml(path, name)
@@ -84,23 +94,28 @@ def load_catalogue(path: Path, audio_dir: Path, label: str | None = None) -> Cat
             problems.append(Problem(name, data.line_of(key), "", f"unknown key '{key}'"))
     prompts: dict[str, Prompt] = {}
     digest = hashlib.sha256(path.read_bytes())
-    for prompt_id, texts in raw.items():
-        line = raw.line_of(prompt_id)
-        if not isinstance(texts, Node) or not texts:
-            problems.append(Problem(name, line, prompt_id, "give the text in each language, e.g. 'ru: ...'"))
+    entries: list[tuple[str, str, int, object, Node | None]] = [
+        (name, prompt_id, raw.line_of(prompt_id), texts, texts if isinstance(texts, Node) else None)
+        for prompt_id, texts in raw.items()
+    ]
+    entries += [(e.file, prompt_id, e.line, dict(e.texts), None)
+                for prompt_id, e in (extra or {}).items()]
+    for file, prompt_id, line, texts, node in entries:
+        if not isinstance(texts, dict) or not texts:
+            problems.append(Problem(file, line, prompt_id, "give the text in each language, e.g. 'ru: ...'"))
             continue
         clean: dict[str, str] = {}
         recordings: dict[str, Recording] = {}
         for language, text in texts.items():
-            where = texts.line_of(language)
+            where = node.line_of(language) if node is not None else line
             if language not in LANGUAGE_NAMES:
                 known = ", ".join(LANGUAGE_NAMES)
                 problems.append(
-                    Problem(name, where, prompt_id, f"unknown language '{language}' (known: {known})"))
+                    Problem(file, where, prompt_id, f"unknown language '{language}' (known: {known})"))
                 continue
             if not isinstance(text, str) or not text.strip():
                 problems.append(
-                    Problem(name, where, prompt_id, f"the {LANGUAGE_NAMES[language]} text is empty"))
+                    Problem(file, where, prompt_id, f"the {LANGUAGE_NAMES[language]} text is empty"))
                 continue
             clean[language] = text.strip()
             rec = _find_recording(audio_dir, language, prompt_id)
@@ -109,7 +124,7 @@ def load_catalogue(path: Path, audio_dir: Path, label: str | None = None) -> Cat
                 digest.update(rec.version.encode())
             elif language not in SAY_VOICES:
                 problems.append(Problem(
-                    name, where, prompt_id,
+                    file, where, prompt_id,
                     f"no recording audio/{language}/{prompt_id}.wav, and no Twilio voice speaks "
                     f"{LANGUAGE_NAMES[language]}: record the prompt (see the README's audio section)",
                 ))

@@ -34,10 +34,14 @@ class CallRecord:
     flow: str
     flow_version: str
     language: str | None
+    region: str | None
+    region_source: str  # dialled, hint, chosen or unknown
     menu_path: tuple[str, ...]
     silent: bool
     emergency: bool
-    destination: str | None
+    destination: str | None  # operators, regional, national, emergency
+    operator: str | None  # the operator's roster id (staff, never a caller)
+    answer_seconds: int | None
     outcome: str
 
     def payload(self) -> dict[str, Any]:
@@ -63,8 +67,11 @@ def build_record(key: str, flow: Flow, state: CallState) -> CallRecord:
     started = time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(state.started_at))
     return CallRecord(
         call_key=key, started_at=started, duration_seconds=state.duration, flow=state.flow,
-        flow_version=state.version, language=state.language, menu_path=tuple(state.path),
-        silent=state.silent, emergency=state.emergency, destination=state.connected_to,
+        flow_version=state.version, language=state.language, region=state.region,
+        region_source=state.region_source if state.region else "unknown",
+        menu_path=tuple(state.path), silent=state.silent, emergency=state.emergency,
+        destination=state.connected_to, operator=state.operator,
+        answer_seconds=None if state.answered_after is None else round(state.answered_after),
         outcome=outcome(flow, state),
     )
 

@@ -31,6 +31,7 @@ class Settings:
     caller_id: str | None = None
     fallback_numbers: tuple[str, ...] = ()
     queue_name: str = "ivr-records"
+    redis_prefix: str = "ivr:"
     call_ttl_seconds: int = 6 * 3600
     redis_timeout_seconds: float = 0.5
 
@@ -53,6 +54,7 @@ class Settings:
             caller_id=env.get("IVR_CALLER_ID") or None,
             fallback_numbers=fallback,
             queue_name=env.get("IVR_QUEUE") or defaults.queue_name,
+            redis_prefix=env.get("IVR_REDIS_PREFIX") or defaults.redis_prefix,
         )
 
     def check_web(self) -> None:

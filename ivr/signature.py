@@ -19,10 +19,10 @@ class SignatureCheck:
         self.public_base_url = public_base_url
 
     def url_of(self, request: Request) -> str:
-        if not self.public_base_url:
-            return request.url
+        """The URL as Twilio requested it: the raw query string, never a decoded one."""
+        base = self.public_base_url or request.root_url.rstrip("/")
         query = request.query_string.decode("latin-1")
-        return f"{self.public_base_url}{request.path}" + (f"?{query}" if query else "")
+        return f"{base}{request.path}" + (f"?{query}" if query else "")
 
     def is_valid(self, request: Request) -> bool:
         signature = request.headers.get(HEADER, "")

@@ -22,6 +22,8 @@ from twilio.request_validator import RequestValidator
 from ivr.prompts import Catalogue
 
 MAX_REQUESTS = 200
+ANSWERED = ("completed", "answered")  # the phone answers (and its person presses 1 if asked)
+DECLINED = "declined"  # the phone answers, but nobody presses 1 (a voicemail, a busy person)
 Keys = Callable[[], str | None]
 Answers = Callable[[str], str]
 
@@ -38,6 +40,7 @@ class Heard:
 class Transcript:
     heard: list[Heard] = field(default_factory=list)
     dialled: list[tuple[str, str]] = field(default_factory=list)  # (number, outcome)
+    whispers: list[tuple[str, list[Heard]]] = field(default_factory=list)  # (number, heard)
     responses: list[str] = field(default_factory=list)
     status_codes: list[int] = field(default_factory=list)
     ended: str = ""
@@ -52,8 +55,8 @@ class Transcript:
 
     @property
     def connected_to(self) -> str | None:
-        done = [n for n, outcome in self.dialled if outcome in ("completed", "answered")]
-        return done[-1] if done else None
+        done = [n for n, outcome in self.dialled if outcome in ANSWERED]
+        return done[-1].split(",")[0] if done else None
 
 
 def press(keys: Iterable[str | None]) -> Keys:
@@ -116,11 +119,16 @@ class SimulatedCall:
                        "To": to, "Direction": "inbound", "CallStatus": "in-progress"}
         self.transcript = Transcript()
 
-    def post(self, url: str, extra: dict[str, str] | None = None) -> ET.Element:
-        """POST a signed webhook to `url` (absolute or a path) and parse the TwiML it returns."""
+    def post(self, url: str, extra: dict[str, str] | None = None,
+             own: bool = False) -> ET.Element:
+        """POST a signed webhook to `url` (absolute or a path) and parse the TwiML it returns.
+
+        `own`: `extra` is the whole parameter set (an operator's leg), not additions to the call's.
+        """
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        params = {**self.params, **(extra or {})}
+        params = dict(extra or {}) if own else {**self.params, **(extra or {})}
+        params.setdefault("AccountSid", self.params["AccountSid"])
         signature = self.validator.compute_signature(self.base + path, params)
         response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
         body = response.get_data(as_text=True)
@@ -130,21 +138,47 @@ class SimulatedCall:
             raise AssertionError(f"{path} answered {response.status_code}: Twilio would hang up")
         return ET.fromstring(body)
 
-    def hear(self, verb: ET.Element) -> None:
+    def heard_from(self, verb: ET.Element) -> Heard:
         text = (verb.text or "").strip()
         if verb.tag == "Play":
             path = urlsplit(text).path.removeprefix("/audio/")
             found = self.catalogue.find_recording(path)
             prompt, language = found if found else (None, None)
             spoken = self.catalogue.text(prompt, language) if prompt and language else text
-            self.transcript.heard.append(Heard(prompt, language, spoken, "play"))
-            self.echo(f"caller hears [{language or '?'}] {spoken}")
-        else:
-            language = (verb.get("language") or "")[:2] or None
-            prompt = next((p.id for p in self.catalogue.prompts.values()
-                           if language and p.texts.get(language) == text), None)
-            self.transcript.heard.append(Heard(prompt, language, text, "say"))
-            self.echo(f"caller hears [{language or '?'}] {text}  (Twilio voice)")
+            return Heard(prompt, language, spoken, "play")
+        language = (verb.get("language") or "")[:2] or None
+        prompt = next((p.id for p in self.catalogue.prompts.values()
+                       if language and p.texts.get(language) == text), None)
+        return Heard(prompt, language, text, "say")
+
+    def hear(self, verb: ET.Element) -> None:
+        heard = self.heard_from(verb)
+        self.transcript.heard.append(heard)
+        voice = "  (Twilio voice)" if heard.via == "say" else ""
+        self.echo(f"caller hears [{heard.language or '?'}] {heard.text}{voice}")
+
+    def operator_leg(self, number: ET.Element, accept: bool) -> bool:
+        """The operator's phone answers: Twilio runs the whisper on their leg. True if bridged."""
+        operator = (number.text or "").strip()
+        leg = {"CallSid": "CA" + format(len(self.transcript.whispers) + 1, "032x"),
+               "ParentCallSid": self.params["CallSid"], "Direction": "outbound-dial",
+               "To": operator, "CallStatus": "in-progress"}
+        heard: list[Heard] = []
+        self.transcript.whispers.append((operator, heard))
+        document = self.post(number.get("url", ""), leg, own=True)
+        for verb in document:
+            if verb.tag == "Gather":
+                heard.extend(self.heard_from(inner) for inner in verb)
+                said = " ".join(h.text for h in heard)
+                self.echo(f"  operator {operator} hears [{heard[0].language if heard else '?'}] {said}")
+                if accept:
+                    self.echo(f"  operator {operator} presses 1")
+                    answer_doc = self.post(verb.get("action", ""), {**leg, "Digits": "1"}, own=True)
+                    return not any(v.tag == "Hangup" for v in answer_doc)
+                self.echo(f"  operator {operator} presses nothing")
+            elif verb.tag == "Hangup":
+                return False
+        return True
 
     def run(self, keys: Keys | None = None, answers: Answers | None = None,
             status: bool = True) -> Transcript:
@@ -179,14 +213,19 @@ class SimulatedCall:
             elif verb.tag == "Redirect":
                 return (verb.text or "").strip(), {}
             elif verb.tag == "Dial":
-                number = "".join((n.text or "").strip() for n in verb)
-                outcome = answers(number)
-                self.transcript.dialled.append((number, outcome))
-                self.echo(f"router dials {number}: {outcome}")
+                numbers = [n for n in verb if n.tag == "Number"]
+                dialled = ",".join((n.text or "").strip() for n in numbers)
+                outcome = answers(dialled)
+                self.transcript.dialled.append((dialled, outcome))
+                self.echo(f"router dials {dialled}: {outcome}")
+                status, bridged = outcome, outcome in ANSWERED
+                if outcome in (*ANSWERED, DECLINED) and numbers:
+                    status = "completed"
+                    if numbers[0].get("url"):
+                        bridged = self.operator_leg(numbers[0], accept=outcome != DECLINED)
                 if verb.get("action"):
-                    bridged = "true" if outcome in ("completed", "answered") else "false"
-                    return verb.get("action", ""), {"DialCallStatus": outcome,
-                                                    "DialBridged": bridged}
+                    return verb.get("action", ""), {"DialCallStatus": status,
+                                                    "DialBridged": "true" if bridged else "false"}
             elif verb.tag == "Hangup":
                 self.transcript.ended = "hangup"
                 self.echo("router hangs up")

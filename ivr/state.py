@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import asdict
 
 import redis
 
-from ivr.engine.model import DialResult, Digits, Ended, Event, Start
+from ivr.engine.model import Accepted, DialResult, Digits, Ended, Event, Rotation, Start
 
-KEY_PREFIX = "ivr:call:"
+KEY_PREFIX = "ivr:"  # every key the router writes starts with its prefix (IVR_REDIS_PREFIX)
 
 
 def call_key(secret: bytes, call_sid: str) -> str:
@@ -24,42 +26,72 @@ def call_key(secret: bytes, call_sid: str) -> str:
     return hmac.new(secret, b"call:" + call_sid.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+EVENT_TAGS: dict[str, type[Event]] = {"start": Start, "rot": Rotation, "digits": Digits,
+                                      "dial": DialResult, "acc": Accepted, "end": Ended}
+TAG_OF = {cls: tag for tag, cls in EVENT_TAGS.items()}
+
+
 def encode(event: Event) -> str:
-    data: dict[str, Any]
-    if isinstance(event, Start):
-        data = {"k": "start", "f": event.flow, "v": event.version, "to": event.to, "at": event.at}
-    elif isinstance(event, Digits):
-        data = {"k": "digits", "d": event.digits}
-    elif isinstance(event, DialResult):
-        data = {"k": "dial", "s": event.status, "b": event.bridged}
-    else:
-        data = {"k": "end", "s": event.status, "dur": event.duration}
-    return json.dumps(data, separators=(",", ":"))
+    return json.dumps({"k": TAG_OF[type(event)], **asdict(event)}, separators=(",", ":"))
 
 
 def decode(raw: bytes | str) -> Event:
     data = json.loads(raw)
-    kind = data["k"]
-    if kind == "start":
-        return Start(data["f"], data["v"], data["to"], float(data["at"]))
-    if kind == "digits":
-        return Digits(data["d"])
-    if kind == "dial":
-        return DialResult(data["s"], data["b"])
-    return Ended(data["s"], data["dur"])
+    cls = EVENT_TAGS[data.pop("k")]
+    if "legs" in data:
+        data["legs"] = tuple(data["legs"])
+    return cls(**data)
+
+
+# One round trip per webhook: append the event (and, for a new call, its rotation number),
+# release operators whose leg has ended, and read back the log and who is busy now.
+_APPEND = """
+local log, rotation, busy = KEYS[1], KEYS[2], KEYS[3]
+local is_new = ARGV[4] == '1' and redis.call('EXISTS', log) == 0
+redis.call('RPUSH', log, ARGV[1])
+if is_new then
+  redis.call('RPUSH', log, '{"k":"rot","number":' .. redis.call('INCR', rotation) .. '}')
+end
+for i = 5, #ARGV do redis.call('ZREM', busy, ARGV[i]) end
+redis.call('ZREMRANGEBYSCORE', busy, '-inf', ARGV[3])
+redis.call('EXPIRE', log, ARGV[2])
+return {redis.call('LRANGE', log, 0, -1), redis.call('ZRANGE', busy, 0, -1)}
+"""
+BUSY_SECONDS = 4 * 3600  # an operator's busy mark outlives any call; released when it ends
 
 
 class CallLog:
-    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+    """The router's keys in Redis: `<prefix>call:<key>` logs, `<prefix>rotation`, `<prefix>busy`."""
+
+    def __init__(self, client: redis.Redis, ttl_seconds: int, prefix: str = KEY_PREFIX,
+                 clock: Callable[[], float] = time.time) -> None:
         self.client = client
         self.ttl = ttl_seconds
+        self.prefix = prefix
+        self.clock = clock
+        self._append = client.register_script(_APPEND)
 
-    def append(self, key: str, event: Event) -> list[Event]:
-        """Append an event and return the whole log, atomically, in one round trip."""
-        name = KEY_PREFIX + key
+    def log_key(self, key: str) -> str:
+        return f"{self.prefix}call:{key}"
+
+    def append(self, key: str, event: Event, release: tuple[str, ...] = ()
+               ) -> tuple[list[Event], frozenset[str]]:
+        """Append an event; return the whole log and the operators busy now, atomically."""
+        raw, busy = self._append(
+            keys=[self.log_key(key), f"{self.prefix}rotation", f"{self.prefix}busy"],
+            args=[encode(event), self.ttl, self.clock(), "1" if isinstance(event, Start) else "0",
+                  *release],
+        )
+        return [decode(item) for item in raw], frozenset(b.decode() for b in busy)
+
+    def read(self, key: str) -> list[Event]:
+        return [decode(item) for item in self.client.lrange(self.log_key(key), 0, -1)]
+
+    def accept(self, key: str, event: Accepted, operator: str | None) -> None:
+        """Record an operator's accept and mark them busy until their leg ends."""
         pipe = self.client.pipeline(transaction=True)
-        pipe.rpush(name, encode(event))
-        pipe.expire(name, self.ttl)
-        pipe.lrange(name, 0, -1)
-        _, _, raw = pipe.execute()
-        return [decode(item) for item in raw]
+        pipe.rpush(self.log_key(key), encode(event))
+        pipe.expire(self.log_key(key), self.ttl)
+        if operator:
+            pipe.zadd(f"{self.prefix}busy", {operator: self.clock() + BUSY_SECONDS})
+        pipe.execute()

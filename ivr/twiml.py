@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Dial as DialVerb
 from twilio.twiml.voice_response import Gather as GatherVerb
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.engine.model import Dial, Gather, Hangup, Reply, Speech
+from ivr.engine.model import Dial, Gather, Hangup, Leg, Reply, Speech
+from ivr.numbers import dialable_problem
 from ivr.prompts import SAY_VOICES, Catalogue
 
 GATHER_PATH = "/voice/gather"
 DIAL_PATH = "/voice/dial"
 SAFE_DIAL_PATH = "/voice/fallback/dial"
+WHISPER_PATH = "/voice/operator/whisper"
+ANSWER_PATH = "/voice/operator/answer"
+WHISPER_TIMEOUT = 8
 SAFE_LANGUAGES = ("kk", "ru")
 SAFE_RING_SECONDS = 25
 CONNECTED = frozenset({"completed", "answered", "canceled"})  # the call needs nothing more
@@ -44,13 +49,21 @@ class Renderer:
         verb.say(self.catalogue.text(speech.prompt, speech.language), voice=voice,
                  language=language)
 
-    def dial(self, response: VoiceResponse, number: str, action: str, timeout: int) -> None:
+    def dial(self, response: VoiceResponse, legs: Sequence[Leg], action: str, timeout: int,
+             call_key: str = "", caller_id: str | None = None) -> None:
         dial = DialVerb(action=self.url(action), method="POST", timeout=timeout,
-                        caller_id=self.caller_id)
-        dial.number(number)
+                        caller_id=self.caller_id or caller_id)
+        for leg in legs:
+            if leg.whisper:
+                query = urlencode({"c": call_key, "leg": leg.id})
+                dial.number(leg.number, url=self.url(f"{WHISPER_PATH}?{query}"), method="POST")
+            else:
+                dial.number(leg.number)
         response.append(dial)
 
-    def render(self, reply: Reply) -> str:
+    def render(self, reply: Reply, call_key: str = "", to: str = "") -> str:
+        """TwiML for the caller. `to` (the hotline's number) is the caller ID on outgoing legs
+        when no IVR_CALLER_ID is set, so operators never see the caller's number."""
         response = VoiceResponse()
         then = reply.then
         if isinstance(then, Gather):
@@ -65,9 +78,23 @@ class Renderer:
         for speech in reply.speech:
             self.speak(response, speech)
         if isinstance(then, Dial):
-            self.dial(response, then.number, DIAL_PATH, then.timeout)
+            action = f"{DIAL_PATH}?{urlencode({'legs': ','.join(leg.id for leg in then.legs)})}"
+            caller_id = to if dialable_problem(to) is None else None
+            self.dial(response, then.legs, action, then.timeout, call_key, caller_id)
         elif isinstance(then, Hangup):
             response.hangup()
+        return str(response)
+
+    def whisper(self, speech: Sequence[Speech], call_key: str, leg: str) -> str:
+        """The operator's leg: who is calling, then press 1 to accept; anything else hangs up."""
+        response = VoiceResponse()
+        query = urlencode({"c": call_key, "leg": leg})
+        gather = GatherVerb(input="dtmf", num_digits=1, timeout=WHISPER_TIMEOUT, finish_on_key="",
+                            action=self.url(f"{ANSWER_PATH}?{query}"), method="POST")
+        for item in speech:
+            self.speak(gather, item)
+        response.append(gather)
+        response.hangup()
         return str(response)
 
 
@@ -82,14 +109,14 @@ class SafePath:
         for language in SAFE_LANGUAGES:
             self.renderer.speak(response, Speech(prompt, language))
 
-    def answer(self) -> str:
+    def answer(self, to: str = "") -> str:
         """The Fallback URL's answer, and every webhook's answer when something failed."""
         response = VoiceResponse()
         self._say_all(response, "fallback")
-        self._dial_or_give_up(response, 0)
+        self._dial_or_give_up(response, 0, to)
         return str(response)
 
-    def after_dial(self, status: str, leg: int) -> str:
+    def after_dial(self, status: str, leg: int, to: str = "") -> str:
         """The next step of the safe path once leg `leg` of it has ended with `status`."""
         response = VoiceResponse()
         if status in CONNECTED:
@@ -97,13 +124,16 @@ class SafePath:
             return str(response)
         if leg + 1 < len(self.numbers):
             self._say_all(response, "hold")
-        self._dial_or_give_up(response, leg + 1)
+        self._dial_or_give_up(response, leg + 1, to)
         return str(response)
 
-    def _dial_or_give_up(self, response: VoiceResponse, leg: int) -> None:
+    def _dial_or_give_up(self, response: VoiceResponse, leg: int, to: str) -> None:
         if 0 <= leg < len(self.numbers):
             action = f"{SAFE_DIAL_PATH}?leg={leg}"
-            self.renderer.dial(response, self.numbers[leg], action, SAFE_RING_SECONDS)
+            number = self.numbers[leg]
+            caller_id = to if dialable_problem(to) is None else None
+            self.renderer.dial(response, [Leg(f"line:safe{leg}", "safe", number)], action,
+                               SAFE_RING_SECONDS, caller_id=caller_id)
             return
         self._say_all(response, "all_busy")
         response.hangup()

@@ -1,23 +1,27 @@
 """Twilio's webhooks: thin views over the call log, the engine and the renderer.
 
-Every request is signed (403 otherwise). Every failure, whether an exception, Redis unreachable
-or a request we cannot make sense of, is answered with the safe path's TwiML and status 200: a
-5xx would make Twilio play an English error and hang up on the caller.
+Every request is signed (403 otherwise). Every failure on the caller's side, whether an
+exception, Redis unreachable or a request we cannot make sense of, is answered with the safe
+path's TwiML and status 200: a 5xx would make Twilio play an English error and hang up on the
+caller. On an operator's leg a failure hangs up that leg, and the caller's call moves on.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
 from flask import Blueprint, Flask, Response, current_app, request
 
 from ivr.engine import FlowSet, replay
-from ivr.engine.model import DialResult, Digits, Ended, Event, Start
+from ivr.engine.model import Accepted, DialResult, Digits, Ended, Event, Start
 from ivr.engine.steps import DTMF_KEYS
 from ivr.records import build_record, enqueue_record
+from ivr.routing.whisper import whisper
 from ivr.settings import Settings
 from ivr.signature import SignatureCheck
 from ivr.state import CallLog, call_key
@@ -25,7 +29,10 @@ from ivr.twiml import Renderer, SafePath
 
 log = logging.getLogger("ivr.webhooks")
 bp = Blueprint("voice", __name__, url_prefix="/voice")
+operator_bp = Blueprint("operator", __name__, url_prefix="/operator")
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+LEG_ID = re.compile(r"^[a-z]+:[A-Za-z0-9_.:-]{1,64}$")
+CALL_KEY = re.compile(r"^[0-9a-f]{32}$")
 XML = "text/xml"
 
 
@@ -40,6 +47,7 @@ class Voice:
     signatures: SignatureCheck
     redis: redis.Redis
     calls: CallLog
+    clock: Callable[[], float] = time.time  # seconds since the epoch; tests fix it
 
 
 class BadWebhook(Exception):
@@ -64,15 +72,25 @@ def check_signature() -> Response | None:
     return None
 
 
+def _log_failure(exc: Exception, who: str) -> None:
+    if isinstance(exc, redis.RedisError):
+        log.error("Redis unreachable (%s); %s", type(exc).__name__, who)
+    elif isinstance(exc, BadWebhook):
+        log.warning("malformed webhook at %s: %s; %s", request.path, exc, who)
+    else:
+        log.exception("webhook %s failed; %s", request.path, who)
+
+
 @bp.errorhandler(Exception)
 def safe_answer(exc: Exception) -> Response:
-    if isinstance(exc, redis.RedisError):
-        log.error("Redis unreachable (%s); the caller takes the safe path", type(exc).__name__)
-    elif isinstance(exc, BadWebhook):
-        log.warning("malformed webhook at %s: %s; the caller takes the safe path", request.path, exc)
-    else:
-        log.exception("webhook %s failed; the caller takes the safe path", request.path)
-    return twiml(voice().safe.answer())
+    _log_failure(exc, "the caller takes the safe path")
+    return twiml(voice().safe.answer(request.form.get("To", "")))
+
+
+@operator_bp.errorhandler(Exception)
+def operator_hangs_up(exc: Exception) -> Response:
+    _log_failure(exc, "the operator's leg ends and the call moves on")
+    return twiml("<Response><Hangup/></Response>")
 
 
 def _key() -> str:
@@ -82,14 +100,15 @@ def _key() -> str:
     return call_key(voice().settings.hmac_secret, sid)
 
 
-def _advance(event: Event) -> Response:
+def _advance(event: Event, release: tuple[str, ...] = ()) -> Response:
     ctx = voice()
-    events = ctx.calls.append(_key(), event)
-    if not isinstance(events[0], Start):
+    key = _key()
+    events, busy = ctx.calls.append(key, event, release)
+    start = events[0]
+    if not isinstance(start, Start):
         raise BadWebhook("a webhook for a call whose start we do not know")
-    flow = ctx.flows.flows[events[0].flow]
-    _, reply = replay(flow, events)
-    return twiml(ctx.renderer.render(reply))
+    _, reply = replay(ctx.flows.flows[start.flow], events, ctx.flows.routing, busy)
+    return twiml(ctx.renderer.render(reply, key, start.to))
 
 
 @bp.post("")
@@ -97,7 +116,13 @@ def incoming() -> Response:
     ctx = voice()
     to = request.form.get("To", "")
     flow = ctx.flows.for_number(to)
-    return _advance(Start(flow.name, flow.version, to, time.time()))
+    regions = ctx.flows.routing.regions
+    region, source = regions.by_number(to), "dialled"
+    if region is None:
+        # The caller's number is read here once for its landline code, and never kept.
+        region, source = regions.by_landline(request.form.get("From", "")), "hint"
+    return _advance(Start(flow.name, flow.version, to, ctx.clock(),
+                          region.id if region else None, source if region else "unknown"))
 
 
 @bp.post("/gather")
@@ -105,16 +130,20 @@ def gathered() -> Response:
     digits = request.form.get("Digits", "")[:1]
     if digits and digits not in DTMF_KEYS:
         digits = "?"  # not a key any menu offers: counted as a wrong key
-    return _advance(Digits(digits))
+    return _advance(Digits(digits, voice().clock()))
 
 
 @bp.post("/dial")
 def dialled() -> Response:
+    legs = tuple(leg for leg in request.args.get("legs", "").split(",") if LEG_ID.match(leg))
     bridged = request.form.get("DialBridged")
-    return _advance(DialResult(
+    result = DialResult(
         status=request.form.get("DialCallStatus", "failed"),
         bridged=None if bridged is None else bridged.lower() == "true",
-    ))
+        legs=legs, at=voice().clock(),
+    )
+    operators = tuple(leg.removeprefix("op:") for leg in legs if leg.startswith("op:"))
+    return _advance(result, release=operators)
 
 
 @bp.post("/status")
@@ -125,30 +154,67 @@ def status() -> Response:
     ctx = voice()
     key = _key()
     duration = request.form.get("CallDuration", "")
-    events = ctx.calls.append(key, Ended(call_status, int(duration) if duration.isdigit() else None))
+    ended = Ended(call_status, int(duration) if duration.isdigit() else None, ctx.clock())
+    events, _ = ctx.calls.append(key, ended)
     if isinstance(events[0], Start):
         flow = ctx.flows.flows[events[0].flow]
-        state, _ = replay(flow, events)
+        state, _ = replay(flow, events, ctx.flows.routing)
         enqueue_record(ctx.redis, ctx.settings.queue_name, build_record(key, flow, state))
     return twiml("<Response/>")
 
 
 @bp.post("/fallback")
 def fallback() -> Response:
-    return twiml(voice().safe.answer())
+    return twiml(voice().safe.answer(request.form.get("To", "")))
 
 
 @bp.post("/fallback/dial")
 def fallback_dialled() -> Response:
     leg = request.args.get("leg", "0")
     return twiml(voice().safe.after_dial(request.form.get("DialCallStatus", "failed"),
-                                         int(leg) if leg.isdigit() else 0))
+                                         int(leg) if leg.isdigit() else 0,
+                                         request.form.get("To", "")))
+
+
+def _operator_leg() -> tuple[str, str]:
+    key, leg = request.args.get("c", ""), request.args.get("leg", "")
+    if not CALL_KEY.match(key) or not LEG_ID.match(leg):
+        raise BadWebhook("an operator webhook without its call and leg")
+    return key, leg
+
+
+@operator_bp.post("/whisper")
+def operator_whisper() -> Response:
+    """Runs on the operator's phone when they answer: who is calling, press 1 to accept."""
+    ctx = voice()
+    key, leg = _operator_leg()
+    events = ctx.calls.read(key)
+    if not events or not isinstance(events[0], Start):
+        raise BadWebhook("the caller's call is not known (it may have ended)")
+    state, _ = replay(ctx.flows.flows[events[0].flow], events, ctx.flows.routing)
+    operator = ctx.flows.routing.roster.operators.get(leg.removeprefix("op:"))
+    return twiml(ctx.renderer.whisper(whisper(state, operator), key, leg))
+
+
+@operator_bp.post("/answer")
+def operator_answer() -> Response:
+    """1 accepts: the call is bridged. Any other key, or none, hangs up this leg."""
+    key, leg = _operator_leg()
+    if request.form.get("Digits", "") != "1":
+        return twiml("<Response><Hangup/></Response>")
+    operator = leg.removeprefix("op:") if leg.startswith("op:") else None
+    ctx = voice()
+    ctx.calls.accept(key, Accepted(leg, ctx.clock()), operator)
+    return twiml("<Response/>")
 
 
 @bp.post("/<path:rest>")
 def unknown(rest: str) -> Response:
     log.warning("webhook to an unknown path /voice/%s; the caller takes the safe path", rest[:40])
-    return twiml(voice().safe.answer())
+    return twiml(voice().safe.answer(request.form.get("To", "")))
+
+
+bp.register_blueprint(operator_bp)  # /voice/operator/...: signed like the rest, fails differently
 
 
 def init_app(app: Flask, ctx: Voice) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -18,6 +19,7 @@ from flask import Flask, Response
 from rq import Queue, SimpleWorker
 
 from ivr.app import create_app
+from ivr.clock import zone
 from ivr.embedded_redis import EmbeddedRedis
 from ivr.engine.steps import STEP_TYPES, Step
 from ivr.prompts import SAY_VOICES
@@ -28,6 +30,33 @@ from workers.store import RecordStore
 NATIONAL = "+77172000150"
 EMERGENCY = "+77172000112"
 CALLER = "+77011234567"
+OPERATOR = "+77010000101"
+# Monday 14 December 2026, 10:00 in Kazakhstan (UTC+5): the moment every test call happens
+# unless the test moves the clock.
+MONDAY_10AM = dt.datetime(2026, 12, 14, 10, 0, tzinfo=zone("Asia/Almaty"))
+
+# The caller's path tests run with one operator on duty around the clock, who speaks both
+# languages; the routing tests write rosters of their own.
+ONE_OPERATOR = """\
+timezone: Asia/Almaty
+operators:
+  olga: {name: Olga, phone: "+77010000101", languages: [kk, ru]}
+weekly:
+  - {who: olga, days: daily, from: "00:00", to: "24:00"}
+"""
+
+
+class Clock:
+    """A clock tests can set; the app reads it for the time of every event."""
+
+    def __init__(self, at: dt.datetime = MONDAY_10AM) -> None:
+        self.now = at.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def set(self, at: dt.datetime) -> None:
+        self.now = at.timestamp()
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +74,7 @@ def flows_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the shipped flows, which a test may edit; messages name `flows/...`."""
     target = tmp_path / "flows"
     shutil.copytree(PROJECT_ROOT / "flows", target)
+    (target / "roster.yaml").write_text(ONE_OPERATOR)
     monkeypatch.chdir(tmp_path)
     return target
 
@@ -62,12 +92,13 @@ def settings(tmp_path: Path, redis_url: str, flows_dir: Path,
         database_url=database_url,
         flows_dir=flows_dir,
         queue_name=f"test-records-{uuid.uuid4().hex}",
+        redis_prefix=f"test:{uuid.uuid4().hex}:",
     )
 
 
-def make_app(settings: Settings) -> Flask:
+def make_app(settings: Settings, clock: Clock | None = None) -> Flask:
     """The real app, with every TwiML answer it gives checked by `check_twiml`."""
-    app = create_app(settings)
+    app = create_app(settings, clock or Clock())
     app.config["PROPAGATE_EXCEPTIONS"] = True
 
     @app.after_request
@@ -80,8 +111,13 @@ def make_app(settings: Settings) -> Flask:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Flask:
-    return make_app(settings)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock) -> Flask:
+    return make_app(settings, clock)
 
 
 def check_twiml(body: str) -> None:

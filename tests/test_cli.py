@@ -16,23 +16,36 @@ from click.testing import CliRunner
 
 from ivr.cli import main
 from ivr.settings import PROJECT_ROOT
-from tests.conftest import EMERGENCY, NATIONAL
+
+MONDAY = ["--at", "2026-12-14 10:00"]  # the example roster: aigerim (kk, ru) and dana (ru)
 
 
-def test_ivr_call_prints_what_the_caller_hears_and_where_it_connects() -> None:
-    result = CliRunner().invoke(main, ["call", "--press", "2,1", "--answer", "busy"],
+def test_ivr_call_prints_what_the_caller_and_the_operator_hear() -> None:
+    result = CliRunner().invoke(main, ["call", *MONDAY, "--press", "2,1", "--answer", "busy"],
                                 env={"REDIS_URL": None})
     assert result.exit_code == 0, result.output
     assert "caller hears [ru] Чтобы поговорить с консультантом, нажмите один." in result.output
-    assert f"router dials {NATIONAL} (national): busy" in result.output
-    assert f"Result: connected to {EMERGENCY} (emergency)" in result.output
+    assert "(operator dana): busy" in result.output or "(operator aigerim): busy" in result.output
+    assert "hears [ru] Звонок на линию 150. Язык: русский Регион: неизвестен" in result.output
+    assert "presses 1" in result.output
+    assert "Result: connected to +7701000000" in result.output
 
 
 def test_ivr_call_for_a_silent_caller() -> None:
-    result = CliRunner().invoke(main, ["call", "--press", ""], env={"REDIS_URL": None})
+    result = CliRunner().invoke(main, ["call", *MONDAY, "--press", ""], env={"REDIS_URL": None})
     assert result.exit_code == 0, result.output
     assert result.output.count("caller presses nothing") == 2
-    assert f"Result: connected to {NATIONAL} (national)" in result.output
+    assert "Абонент молчит." in result.output
+    assert "Result: connected to +7701000000" in result.output
+
+
+def test_ivr_call_at_night_on_a_holiday_falls_back_as_the_roster_says() -> None:
+    # 16 December is Independence Day: at 22:00 only yelena (ru) is on duty
+    result = CliRunner().invoke(main, ["call", "--at", "2026-12-16 22:00", "--press", "1,1"],
+                                env={"REDIS_URL": None})
+    assert result.exit_code == 0, result.output
+    assert "(operator yelena)" in result.output
+    assert "Абонент говорит на казахском языке." in result.output
 
 
 def test_ivr_help_lists_the_commands() -> None:
@@ -77,7 +90,7 @@ def test_ivr_serve_runs_web_worker_and_redis_and_stores_a_record(tmp_path: Path)
         call = subprocess.run([ivr, "call", "--url", f"http://127.0.0.1:{port}", "--press", "1,1"],
                               env=env, capture_output=True, text=True, timeout=60)
         assert call.returncode == 0, call.stderr
-        assert f"Result: connected to {NATIONAL}" in call.stdout
+        assert "Result: connected to +7" in call.stdout
 
         def stored() -> bool:
             with sqlite3.connect(database) as db:

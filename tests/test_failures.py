@@ -14,7 +14,7 @@ from ivr.engine.steps import Exit, ParseContext, Step
 from ivr.engine.turn import Turn
 from ivr.settings import Settings
 from ivr.yamlsrc import Node
-from tests.conftest import CALLER, EMERGENCY, NATIONAL, Phone, make_app
+from tests.conftest import CALLER, EMERGENCY, NATIONAL, OPERATOR, Phone, make_app
 
 SAFE_START = [("fallback", "kk"), ("fallback", "ru")]
 
@@ -62,7 +62,7 @@ def test_behind_an_https_proxy_a_whole_call_works(settings: Settings) -> None:
     settings = replace(settings, public_base_url="https://ivr.example.org")
     phone = Phone(make_app(settings), settings)
     call = phone.call(["2", "1"])
-    assert call.connected_to == NATIONAL
+    assert call.connected_to == OPERATOR
     assert all(h.via == "play" for h in call.heard)
     assert "https://ivr.example.org/voice/gather" in call.responses[0]
 

@@ -56,10 +56,11 @@ def test_every_shipped_prompt_has_a_recording_in_both_languages() -> None:
 
 
 def test_an_unknown_step_type_is_refused_with_a_suggestion(flows_dir: Path) -> None:
-    problems = problems_after(flows_dir, "type: goto", "type: gotoo")
-    line = line_of(flows_dir, "type: gotoo")
-    assert f"flows/{FLOW}:{line}: crisis_centre: unknown step type 'gotoo' (did you mean " \
-           "'goto'?)" in problems[0]
+    problems = problems_after(flows_dir, "type: hangup", "type: hangpu")
+    line = line_of(flows_dir, "type: hangpu")
+    assert problems == [f"flows/{FLOW}:{line}: all_busy: unknown step type 'hangpu' (did you "
+                        "mean 'hangup'?); known types: emergency, goto, hangup, language, menu, "
+                        "region_menu, route, say"]
 
 
 def test_an_unknown_key_is_refused_with_the_allowed_keys(flows_dir: Path) -> None:
@@ -102,13 +103,12 @@ def test_a_step_with_no_way_out_is_refused(flows_dir: Path) -> None:
 
 def test_a_loop_without_a_bound_is_refused(flows_dir: Path) -> None:
     path = flows_dir / FLOW
-    path.write_text(path.read_text().replace("type: goto\n    to: consultant",
-                                             "type: goto\n    to: main_menu"))
-    problems = problems_after(flows_dir, "no_input: {prompts: [no_input], retries: 1, then: "
-                              "consultant}   # a consultant", "no_input: {prompts: [no_input], "
-                              "retries: 1, then: crisis_centre}   # a consultant")
-    assert any("loop without waiting for a key and without a bound: main_menu -> "
-               "crisis_centre -> main_menu" in p for p in problems), problems
+    loop = ("\n  loop_a:\n    type: goto\n    to: loop_b\n"
+            "\n  loop_b:\n    type: goto\n    to: loop_a\n")
+    path.write_text(path.read_text() + loop)
+    problems = problems_after(flows_dir, '"2": crisis_centre', '"2": loop_a')
+    assert any("loop_a: these steps loop without waiting for a key and without a bound: "
+               "loop_a -> loop_b -> loop_a" in p for p in problems), problems
 
 
 def test_a_retry_without_a_bound_is_refused(flows_dir: Path) -> None:
@@ -225,7 +225,7 @@ def test_a_language_outside_the_flow_is_refused(flows_dir: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(flows_dir: Path) -> None:
-    problems_after(flows_dir, "type: goto", "type: gotoo")
+    problems_after(flows_dir, "type: hangup", "type: hangpu")
     problems = problems_after(flows_dir, 'emergency: "+77172000112"', 'emergency: "112"')
     assert len(problems) == 2
 

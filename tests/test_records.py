@@ -43,7 +43,9 @@ def test_the_record_holds_what_the_issue_names(phone: Phone) -> None:
     assert row["menu_path"] == ["greeting", "kazakh", "main_menu", "emergency"]
     assert row["emergency"] == 1
     assert row["silent"] == 0
-    assert row["destination"] == "national"
+    assert row["destination"] == "operators"
+    assert row["operator"] == "olga"
+    assert row["answer_seconds"] == 0
     assert row["outcome"] == "connected"
     assert row["duration_seconds"] == 60
     assert row["started_at"].endswith(":00Z")

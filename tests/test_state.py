@@ -9,8 +9,7 @@ from flask import Flask
 
 from ivr.settings import Settings
 from ivr.simulator import SimulatedCall, answer, press
-from ivr.state import KEY_PREFIX
-from tests.conftest import EMERGENCY, NATIONAL, Phone, check_twiml, make_app
+from tests.conftest import EMERGENCY, OPERATOR, Phone, check_twiml, make_app
 
 
 class Alternating:
@@ -37,7 +36,7 @@ def test_two_web_instances_behave_exactly_like_one(app: Flask, settings: Setting
         check_twiml(body)
     assert two_apps.turn > 4
     assert two.prompts == one.prompts
-    assert two.dialled == one.dialled == [(EMERGENCY, "busy"), (NATIONAL, "completed")]
+    assert two.dialled == one.dialled == [(EMERGENCY, "busy"), (OPERATOR, "completed")]
 
 
 def test_each_webhook_keeps_the_call_log_alive_for_hours(settings: Settings, phone: Phone) -> None:
@@ -45,7 +44,7 @@ def test_each_webhook_keeps_the_call_log_alive_for_hours(settings: Settings, pho
     sim.post("/voice")
     assert settings.redis_url
     client = redis.Redis.from_url(settings.redis_url)
-    keys = client.keys(KEY_PREFIX + "*")
+    keys = client.keys(settings.redis_prefix + "call:*")
     ttls = [client.ttl(k) for k in keys]
     assert ttls
     assert all(0 < t <= settings.call_ttl_seconds for t in ttls)

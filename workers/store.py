@@ -19,15 +19,20 @@ CREATE TABLE IF NOT EXISTS call_records (
     flow TEXT NOT NULL,
     flow_version TEXT NOT NULL,
     language TEXT,
+    region TEXT,
+    region_source TEXT NOT NULL,
     menu_path TEXT NOT NULL,
     silent INTEGER NOT NULL,
     emergency INTEGER NOT NULL,
     destination TEXT,
+    operator TEXT,
+    answer_seconds INTEGER,
     outcome TEXT NOT NULL
 )
 """
 COLUMNS = ("call_key", "started_at", "duration_seconds", "flow", "flow_version", "language",
-           "menu_path", "silent", "emergency", "destination", "outcome")
+           "region", "region_source", "menu_path", "silent", "emergency", "destination",
+           "operator", "answer_seconds", "outcome")
 
 
 class StoreError(Exception):

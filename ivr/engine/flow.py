@@ -15,6 +15,7 @@ from ivr.engine.checks import check_graph
 from ivr.engine.steps import DTMF_KEYS, STEP_TYPES, ParseContext, Route, Step
 from ivr.numbers import dialable_problem
 from ivr.prompts import LANGUAGE_NAMES, Catalogue
+from ivr.routing.targets import known_targets
 from ivr.yamlsrc import LoadError, Node, Problem, load_yaml, suggest
 
 FLOW_KEYS = ("flow", "description", "languages", "start", "numbers", "anywhere", "steps",
@@ -65,11 +66,12 @@ def _mapping(data: Node, key: str, ctx: ParseContext) -> Node:
     return value
 
 
-def load_flow(path: Path, catalogue: Catalogue, label: str | None = None) -> Flow:
+def load_flow(path: Path, catalogue: Catalogue, label: str | None = None,
+              region_groups: tuple[str, ...] = ()) -> Flow:
     name = label or path.name
     data = load_yaml(path, name)
     problems: list[Problem] = []
-    ctx = ParseContext(name, "", (), problems)
+    ctx = ParseContext(name, "", (), problems, region_groups)
     for key in data:
         if key not in FLOW_KEYS:
             ctx.problem(data.line_of(key), f"unknown key '{key}'{suggest(key, FLOW_KEYS)}; "
@@ -126,10 +128,12 @@ def load_flow(path: Path, catalogue: Catalogue, label: str | None = None) -> Flo
                     ctx.problem(step.line, f"prompt '{prompt}' has no {LANGUAGE_NAMES[language]} "
                                 f"text in {catalogue.file}")
         if isinstance(step, Route):
+            known = known_targets(list(numbers))
             for target in step.targets:
-                if target not in numbers:
-                    ctx.problem(step.targets_line, f"'{target}' is not one of the flow's numbers"
-                                f"{suggest(target, list(numbers))}")
+                if target not in known:
+                    ctx.problem(step.targets_line, f"'{target}' is neither a routing target nor "
+                                f"one of the flow's numbers{suggest(target, known)}; known: "
+                                f"{', '.join(known)}")
     ctx.step = ""
 
     if steps:

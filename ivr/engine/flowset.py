@@ -7,16 +7,20 @@ runs the flow whose `entry_numbers` list the number dialled, or else the default
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.engine.flow import Flow, load_flow
-from ivr.prompts import Catalogue, load_catalogue
+from ivr.prompts import Catalogue, ExtraPrompt, load_catalogue
+from ivr.routing import REGIONS_FILE, ROSTER_FILE, Routing, load_routing
+from ivr.routing.regions import load_regions
 from ivr.yamlsrc import LoadError, Problem
 
 CATALOGUE_FILE = "prompts.yaml"
-NOT_FLOWS = frozenset({CATALOGUE_FILE, "roster.yaml", "regions.yaml"})
+NOT_FLOWS = frozenset({CATALOGUE_FILE, ROSTER_FILE, REGIONS_FILE})
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,12 @@ class FlowSet:
     catalogue: Catalogue
     flows: Mapping[str, Flow]
     default: str
+    routing: Routing
+
+    @property
+    def version(self) -> str:
+        parts = [self.catalogue.version, self.routing.version, *(f.version for f in self.flows.values())]
+        return hashlib.sha256("-".join(parts).encode()).hexdigest()[:12]
 
     def for_number(self, to: str) -> Flow:
         for flow in self.flows.values():
@@ -46,20 +56,26 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_flowset(flows_dir: Path, audio_dir: Path, default: str) -> FlowSet:
+def load_flowset(flows_dir: Path, audio_dir: Path, default: str,
+                 today: dt.date | None = None) -> FlowSet:
     """Load and check the whole folder; raise LoadError with every problem in every file."""
+    for required in (CATALOGUE_FILE, REGIONS_FILE, ROSTER_FILE):
+        if not (flows_dir / required).is_file():
+            raise LoadError([Problem(display_path(flows_dir / required), 1, "", "the file is missing")])
+    regions = load_regions(flows_dir / REGIONS_FILE, display_path(flows_dir / REGIONS_FILE))
+    names = {f"region.{r.id}": ExtraPrompt(regions.file, r.line, r.names)
+             for r in regions.regions.values()}
     catalogue_path = flows_dir / CATALOGUE_FILE
-    if not catalogue_path.is_file():
-        raise LoadError([Problem(str(catalogue_path), 1, "", "the prompt catalogue is missing")])
-    catalogue = load_catalogue(catalogue_path, audio_dir, display_path(catalogue_path))
+    catalogue = load_catalogue(catalogue_path, audio_dir, display_path(catalogue_path), names)
     problems: list[Problem] = []
     flows: dict[str, Flow] = {}
+    groups = tuple(key for key, _ in regions.groups)
     for path in sorted(flows_dir.glob("*.yaml")):
         if path.name in NOT_FLOWS:
             continue
         label = display_path(path)
         try:
-            flow = load_flow(path, catalogue, label)
+            flow = load_flow(path, catalogue, label, groups)
         except LoadError as exc:
             problems.extend(exc.problems)
             continue
@@ -69,6 +85,12 @@ def load_flowset(flows_dir: Path, audio_dir: Path, default: str) -> FlowSet:
     if not problems and default not in flows:
         problems.append(Problem(display_path(flows_dir), 1, "",
                                 f"the default flow '{default}' is not defined (IVR_DEFAULT_FLOW)"))
+    languages = tuple(sorted({lang for flow in flows.values() for lang in flow.languages}))
+    try:
+        routing = load_routing(flows_dir / ROSTER_FILE, display_path(flows_dir / ROSTER_FILE),
+                               regions, languages, today)
+    except LoadError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise LoadError(problems)
-    return FlowSet(catalogue=catalogue, flows=flows, default=default)
+    return FlowSet(catalogue=catalogue, flows=flows, default=default, routing=routing)

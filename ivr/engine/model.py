@@ -14,12 +14,25 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Start:
-    """The call arrived. `to` is the hotline number dialled (never the caller's number)."""
+    """The call arrived. `to` is the hotline number dialled (never the caller's number).
+
+    `region` is known at the start when the number dialled belongs to a region, or from the
+    landline code of the caller's number (which is used for that and then discarded).
+    """
 
     flow: str
     version: str
     to: str
     at: float
+    region: str | None = None
+    region_source: str = "unknown"  # dialled, hint, chosen or unknown
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The call's place in the queue of calls, written by Redis right after its start."""
+
+    number: int
 
 
 @dataclass(frozen=True)
@@ -27,14 +40,26 @@ class Digits:
     """A menu answer: one key, or "" when the caller pressed nothing before the timeout."""
 
     digits: str
+    at: float = 0.0
 
 
 @dataclass(frozen=True)
 class DialResult:
-    """How a connection attempt ended: Twilio's DialCallStatus and, when sent, DialBridged."""
+    """How a connection attempt ended: Twilio's DialCallStatus, DialBridged when sent, and the
+    legs that were rung (from the action URL we gave Twilio)."""
 
     status: str
     bridged: bool | None = None
+    legs: tuple[str, ...] = ()
+    at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An operator pressed 1 in the whisper of this leg."""
+
+    leg: str
+    at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -43,9 +68,15 @@ class Ended:
 
     status: str
     duration: int | None = None
+    at: float = 0.0
 
 
-Event = Start | Digits | DialResult | Ended
+Event = Start | Rotation | Digits | DialResult | Accepted | Ended
+
+
+def event_time(event: Event) -> float:
+    return getattr(event, "at", 0.0)
+
 
 # --- the reply: what the caller hears, then one instruction -------------------------------
 
@@ -64,11 +95,22 @@ class Gather:
 
 
 @dataclass(frozen=True)
-class Dial:
-    """Connect the caller to a full E.164 number; `target` names the destination for records."""
+class Leg:
+    """One phone to ring. `id` names it in URLs and the call log: `op:<operator>`,
+    `regional:<region>:<n>` or `line:<name>`; `kind` is the destination type for records."""
 
-    target: str
+    id: str
+    kind: str
     number: str
+    whisper: bool = False  # the person hears who is calling and presses 1 to accept
+    operator: str | None = None
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Connect the caller to one or more legs at once (full E.164 numbers only)."""
+
+    legs: tuple[Leg, ...]
     timeout: int
 
 
@@ -95,16 +137,23 @@ class CallState:
     version: str
     to: str
     started_at: float
+    region: str | None = None
+    region_source: str = "unknown"
+    rotation: int = 0
     step: str = ""
     language: str | None = None
     no_input: int = 0
     wrong_key: int = 0
-    leg: int = 0
+    region_group: str | None = None
     path: list[str] = field(default_factory=list)
     silent: bool = False
     emergency: bool = False
+    tried: list[str] = field(default_factory=list)
+    ringing: tuple[str, ...] = ()  # the legs of the last Dial we gave Twilio
+    accepted: str | None = None
     connected_to: str | None = None
-    dialled: list[str] = field(default_factory=list)
+    operator: str | None = None
+    answered_after: float | None = None
     exhausted: bool = False
     finished: bool = False
     end_status: str | None = None

@@ -4,16 +4,32 @@ Every webhook appends its event to the call's log and reads the whole log back i
 round trip; `replay` then rebuilds the state from the first event and returns the reply to the
 newest one. Replaying a handful of events costs microseconds, and it means no second write is
 needed per webhook and two web instances behave exactly like one.
+
+Each event is replayed at its own time, so roster answers do not change on replay; who rang,
+and who accepted, come from the events themselves.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from ivr.engine.flow import Flow
-from ivr.engine.model import CallState, DialResult, Digits, Ended, Event, Reply, Start
+from ivr.engine.model import (
+    Accepted,
+    CallState,
+    DialResult,
+    Digits,
+    Ended,
+    Event,
+    Reply,
+    Rotation,
+    Start,
+    event_time,
+)
 from ivr.engine.steps import StaleEvent
-from ivr.engine.turn import FlowRuntimeError, Turn
+from ivr.engine.turn import FlowRuntimeError, Live, Turn
+from ivr.routing import Routing
 
 MAX_HOPS = 64  # steps entered in one turn; load checks make loops impossible, this is a backstop
 
@@ -28,16 +44,30 @@ def _run(turn: Turn, step_id: str | None) -> None:
     raise FlowRuntimeError(f"more than {MAX_HOPS} steps in one turn")
 
 
-def begin(flow: Flow, start: Start) -> tuple[CallState, Reply]:
-    state = CallState(flow=flow.name, version=flow.version, to=start.to, started_at=start.at)
-    turn = Turn(flow, state)
+def _moment(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def begin(flow: Flow, start: Start, routing: Routing | None = None,
+          busy: frozenset[str] = frozenset(), rotation: int = 0) -> tuple[CallState, Reply]:
+    state = CallState(flow=flow.name, version=flow.version, to=start.to, started_at=start.at,
+                      region=start.region, region_source=start.region_source, rotation=rotation)
+    turn = Turn(flow, state, Live(_moment(start.at), busy), routing)
     _run(turn, flow.start)
     return state, turn.reply()
 
 
-def resume(flow: Flow, state: CallState, event: Event) -> Reply:
-    """Advance a call by one event and return what Twilio should do next."""
-    turn = Turn(flow, state)
+def resume(flow: Flow, state: CallState, event: Event, live: Live,
+           routing: Routing | None = None) -> Reply | None:
+    """Advance a call by one event. Returns what Twilio should do next, or None for events
+    that do not come from the caller's own webhooks (they leave the last reply in force)."""
+    if isinstance(event, Rotation):
+        state.rotation = event.number
+        return None
+    if isinstance(event, Accepted):
+        state.accepted = event.leg
+        return None
+    turn = Turn(flow, state, live, routing)
     if isinstance(event, Ended):
         state.finished = True
         state.end_status = event.status
@@ -48,27 +78,38 @@ def resume(flow: Flow, state: CallState, event: Event) -> Reply:
         turn.hangup()
         return turn.reply()
     step = flow.steps[state.step]
-    if isinstance(event, Start):  # Twilio asked twice for the same call: answer as before
-        step.repeat(turn)
-        return turn.reply()
     try:
+        if isinstance(event, Start):  # Twilio asked twice for the same call: answer as before
+            raise StaleEvent(step.id)
         if isinstance(event, Digits):
             _run(turn, step.on_digits(turn, event.digits))
         elif isinstance(event, DialResult):
             _run(turn, step.on_dial(turn, event))
+            if state.connected_to and state.answered_after is None:
+                state.answered_after = max(0.0, event.at - state.started_at)
     except StaleEvent:
         # A webhook the current step does not expect (a replay, or out of order): repeat the
         # instruction in force instead of guessing.
-        turn = Turn(flow, state)
+        turn = Turn(flow, state, live, routing)
         step.repeat(turn)
     return turn.reply()
 
 
-def replay(flow: Flow, events: Sequence[Event]) -> tuple[CallState, Reply]:
-    """Rebuild a call from its log; the reply answers the last event."""
+def replay(flow: Flow, events: Sequence[Event], routing: Routing | None = None,
+           busy: frozenset[str] = frozenset()) -> tuple[CallState, Reply]:
+    """Rebuild a call from its log; the reply answers the last event from the caller's side.
+
+    `busy` (operators on other calls now) applies to the newest event only.
+    """
     if not events or not isinstance(events[0], Start):
         raise FlowRuntimeError("the call's log does not begin with its start")
-    state, reply = begin(flow, events[0])
-    for event in events[1:]:
-        reply = resume(flow, state, event)
+    facing = [i for i, e in enumerate(events) if not isinstance(e, Rotation | Accepted)]
+    last = facing[-1]
+    rotation = next((e.number for e in events[1:2] if isinstance(e, Rotation)), 0)
+    state, reply = begin(flow, events[0], routing, busy if last == 0 else frozenset(), rotation)
+    at = events[0].at
+    for index, event in enumerate(events[1:], start=1):
+        at = event_time(event) or at
+        live = Live(_moment(at), busy if index == last else frozenset())
+        reply = resume(flow, state, event, live, routing) or reply
     return state, reply

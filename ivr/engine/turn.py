@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ivr.engine.model import CallState, Dial, Gather, Hangup, Instruction, Reply, Speech
+from ivr.engine.model import CallState, Dial, Gather, Hangup, Instruction, Leg, Reply, Speech
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ivr.engine.flow import Flow
+    from ivr.routing import Routing
 
 
 class FlowRuntimeError(Exception):
     """The flow could not produce a reply; the web layer answers with the safe TwiML instead."""
 
 
+@dataclass(frozen=True)
+class Live:
+    """What the engine may know of the world when it handles one event.
+
+    `at` is the event's own time, so replaying a call's log gives the same roster answers.
+    `busy` (operators already on a call) is only known for the newest event; for older events
+    it is empty, which can only add candidates, never end a route early.
+    """
+
+    at: dt.datetime
+    busy: frozenset[str] = frozenset()
+
+
 class Turn:
     """Collects what the caller will hear and the single instruction that ends the reply."""
 
-    def __init__(self, flow: Flow, state: CallState) -> None:
+    def __init__(self, flow: Flow, state: CallState, live: Live,
+                 routing: Routing | None = None) -> None:
         self.flow = flow
         self.state = state
+        self.live = live
+        self.routing = routing
         self.speech: list[Speech] = []
         self.then: Instruction | None = None
 
@@ -34,9 +53,10 @@ class Turn:
     def gather(self, timeout: int) -> None:
         self.then = Gather(timeout)
 
-    def dial(self, target: str, timeout: int) -> None:
-        self.state.dialled.append(target)
-        self.then = Dial(target, self.flow.numbers[target], timeout)
+    def dial(self, legs: Iterable[Leg], timeout: int) -> None:
+        dial = Dial(tuple(legs), timeout)
+        self.state.ringing = tuple(leg.id for leg in dial.legs)
+        self.then = dial
 
     def hangup(self) -> None:
         self.then = Hangup()

@@ -11,7 +11,8 @@ from ivr.engine.steps.base import (
 )
 from ivr.engine.steps.basic import Goto, Hangup, Language, Say
 from ivr.engine.steps.menu import Menu, Retry
+from ivr.engine.steps.region_menu import RegionMenu
 from ivr.engine.steps.route import Emergency, Route
 
 __all__ = ["DTMF_KEYS", "STEP_TYPES", "Emergency", "Exit", "Goto", "Hangup", "Language", "Menu",
-           "ParseContext", "Retry", "Route", "Say", "StaleEvent", "Step", "register"]
+           "ParseContext", "RegionMenu", "Retry", "Route", "Say", "StaleEvent", "Step", "register"]

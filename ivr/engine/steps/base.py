@@ -34,6 +34,7 @@ class ParseContext:
     step: str
     languages: tuple[str, ...]
     problems: list[Problem]
+    region_groups: tuple[str, ...] = ()  # keys of the region menu's groups, from regions.yaml
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, self.step, message))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ivr.engine.steps.base import (
     DTMF_KEYS,
@@ -19,6 +19,8 @@ from ivr.yamlsrc import Node
 
 if TYPE_CHECKING:
     from ivr.engine.turn import Turn
+
+STAY = ""  # from `pick`: the key was taken and the menu has asked its next question
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ class Retry:
 @dataclass(frozen=True)
 class Menu(Step):
     TYPE = "menu"
-    KEYS = ("prompts", "timeout", "options", "no_input", "wrong_key")
-    REQUIRED = ("prompts", "options", "no_input", "wrong_key")
+    KEYS: ClassVar[tuple[str, ...]] = ("prompts", "timeout", "options", "no_input", "wrong_key")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("prompts", "options", "no_input", "wrong_key")
     prompts: tuple[str, ...] = ()
     timeout: int = 6
     options: tuple[tuple[str, str, int], ...] = ()  # (key, target, line)
@@ -107,14 +109,20 @@ class Menu(Step):
         turn.say(self.prompts)
         turn.gather(self.timeout)
 
+    def pick(self, turn: Turn, key: str) -> str | None:
+        """The step a key leads to, STAY when the menu asks again itself, None if not offered."""
+        return next((target for option, target, _ in self.options if option == key), None)
+
     def on_digits(self, turn: Turn, digits: str) -> str | None:
         key = digits[:1]
         if key:
-            for option, target, _ in self.options:
-                if option == key:
-                    return target
-            if key in turn.flow.anywhere:
-                return turn.flow.anywhere[key]
+            target = self.pick(turn, key)
+            if target is None:
+                target = turn.flow.anywhere.get(key)
+            if target == STAY:
+                return None
+            if target is not None:
+                return target
         state = turn.state
         retry = self.wrong_key if key else self.no_input
         count = state.wrong_key + 1 if key else state.no_input + 1

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from ivr.engine.model import DialResult
+from ivr.engine.model import DialResult, Leg
 from ivr.engine.steps.base import CONNECTED_STATUSES, RING_SECONDS, Exit, ParseContext, Step, register
+from ivr.routing.targets import candidates
 from ivr.yamlsrc import Node
 
 if TYPE_CHECKING:
@@ -16,10 +17,15 @@ if TYPE_CHECKING:
 @register
 @dataclass(frozen=True)
 class Route(Step):
-    """Connect the caller, trying each destination in order until one answers."""
+    """Connect the caller, trying each target in order until someone answers.
+
+    A target may give several phones (the on-duty operators): by default they ring one at a
+    time, each for `ring_seconds`; with `ring: all` they ring together and the first to accept
+    takes the call. Between attempts the caller hears the `hold` prompts, never silence.
+    """
 
     TYPE = "route"
-    KEYS = ("prompts", "try", "hold", "ring_seconds", "then")
+    KEYS = ("prompts", "try", "hold", "ring_seconds", "ring", "then")
     REQUIRED: ClassVar[tuple[str, ...]] = ("try", "then")
     CONNECTS = True
     EMERGENCY: ClassVar[bool] = False
@@ -28,16 +34,20 @@ class Route(Step):
     targets_line: int = 0
     hold: tuple[str, ...] = ()
     ring_seconds: int = 25
+    ring_all: bool = False
     then: str = ""
     then_line: int = 0
 
     @classmethod
     def parse(cls, raw: Node, ctx: ParseContext) -> Step:
+        ring = raw.get("ring", "one")
+        if ring not in ("one", "all"):
+            ctx.problem(raw.line_of("ring"), "'ring' must be 'one' (one phone at a time) or 'all'")
         return cls(
             ctx.step, raw.line, ctx.prompts(raw, "prompts"), ctx.names(raw, "try"),
             raw.line_of("try"), ctx.prompts(raw, "hold"),
-            ctx.number(raw, "ring_seconds", 25, RING_SECONDS), ctx.text(raw, "then"),
-            raw.line_of("then"),
+            ctx.number(raw, "ring_seconds", 25, RING_SECONDS), ring == "all",
+            ctx.text(raw, "then"), raw.line_of("then"),
         )
 
     def exits(self) -> tuple[Exit, ...]:
@@ -49,31 +59,58 @@ class Route(Step):
     def enter(self, turn: Turn) -> str | None:
         state = turn.state
         state.step = self.id
-        state.leg = 0
         state.emergency = state.emergency or self.EMERGENCY
+        legs = self._next_legs(turn)
+        if not legs:
+            state.exhausted = True
+            return self.then
         turn.say(self.prompts)
-        self.repeat(turn)
+        turn.dial(legs, self.ring_seconds)
         return None
 
+    def _next_legs(self, turn: Turn) -> list[Leg]:
+        for target in self.targets:
+            legs = candidates(target, turn)
+            if legs:
+                return legs if self.ring_all else legs[:1]
+        return []
+
     def repeat(self, turn: Turn) -> None:
-        turn.dial(self.targets[turn.state.leg], self.ring_seconds)
+        legs = self._next_legs(turn)
+        if legs:
+            turn.dial(legs, self.ring_seconds)
+        else:
+            turn.hangup()
 
     def on_dial(self, turn: Turn, result: DialResult) -> str | None:
         state = turn.state
-        if result.status in CONNECTED_STATUSES and result.bridged is not False:
-            state.connected_to = self.targets[state.leg]
+        rung = result.legs or state.ringing  # the action URL names the legs; else our own note
+        state.tried.extend(leg for leg in rung if leg not in state.tried)
+        needs_accept = any(leg.startswith("op:") for leg in rung)
+        accepted = state.accepted in rung if needs_accept else True
+        if result.status in CONNECTED_STATUSES and result.bridged is not False and accepted:
+            leg = (state.accepted or "") if needs_accept else (rung[0] if rung else "")
+            state.connected_to = _kind(leg)
+            state.operator = leg.removeprefix("op:") if leg.startswith("op:") else None
             turn.hangup()
             return None
         if result.status == "canceled":  # the caller hung up while it rang
             turn.hangup()
             return None
-        state.leg += 1
-        if state.leg < len(self.targets):
-            turn.say(self.hold)
-            self.repeat(turn)
-            return None
-        state.exhausted = True
-        return self.then
+        legs = self._next_legs(turn)
+        if not legs:
+            state.exhausted = True
+            return self.then
+        turn.say(self.hold)
+        turn.dial(legs, self.ring_seconds)
+        return None
+
+
+def _kind(leg: str) -> str:
+    """The destination type of a leg id, for the call record."""
+    prefix, _, rest = leg.partition(":")
+    kinds = {"op": "operators", "regional": "regional", "line": rest}
+    return kinds.get(prefix) or "unknown"
 
 
 @register

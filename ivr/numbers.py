@@ -1,0 +1,26 @@
+"""Phone numbers the router may dial: full international (E.164) numbers only.
+
+Twilio cannot dial short numbers such as 102, 112 or 150 from Kazakhstan, and +7 is shared with
+Russia, so every number is checked with libphonenumber rather than by its look.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def dialable_problem(number: object) -> str | None:
+    """Why a number cannot be dialled through Twilio, or None if it can."""
+    text = str(number)
+    if not text.startswith("+"):
+        return (f"'{text}' is not a full international number; Twilio dials only numbers such as "
+                f"+77172000000 (102, 112 and 150 cannot be dialled through Twilio)")
+    try:
+        parsed = phonenumbers.parse(text)
+    except phonenumbers.NumberParseException:
+        return f"'{text}' is not a phone number"
+    if not phonenumbers.is_valid_number(parsed) or text != phonenumbers.format_number(
+        parsed, phonenumbers.PhoneNumberFormat.E164
+    ):
+        return f"'{text}' is not a valid number in E.164 form (+ country code and digits, no spaces)"
+    return None
