@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, send_
 from ivr import webhooks
 from ivr.clock import check_kazakhstan_offset
 from ivr.engine import FlowSet, load_flowset
+from ivr.library import Library
 from ivr.prompts import LANGUAGE_NAMES
 from ivr.settings import ConfigError, Settings
 from ivr.signature import SignatureCheck
@@ -45,8 +46,9 @@ def healthz() -> tuple[Response, int]:
         redis_state = "unreachable"
     body: dict[str, Any] = {
         "status": "ok",
-        "flows": {name: flow.version for name, flow in ctx.flows.flows.items()},
-        "prompts": ctx.flows.catalogue.version,
+        "flows": {name: flow.version for name, flow in ctx.flows().flows.items()},
+        "prompts": ctx.flows().catalogue.version,
+        "routing": ctx.flows().routing.version,
         "redis": redis_state,
     }
     return jsonify(body), 200
@@ -90,7 +92,11 @@ def create_app(settings: Settings | None = None,
         raise ConfigError("REDIS_URL is not set: start Redis and set it, or run `ivr serve`, "
                           "which starts an embedded Redis for local use.")
     check_kazakhstan_offset()
-    flows = load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
+    library = Library(
+        lambda: load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow),
+        (settings.flows_dir, settings.audio_dir),
+    )
+    flows = library.current()
     numbers = settings.fallback_numbers or flows.national_numbers
     _check_safe_path(flows, numbers)
 
@@ -104,7 +110,7 @@ def create_app(settings: Settings | None = None,
     )
     renderer = Renderer(flows.catalogue, settings.public_base_url or "", settings.caller_id)
     webhooks.init_app(app, webhooks.Voice(
-        settings=settings, flows=flows, renderer=renderer, safe=SafePath(renderer, numbers),
+        settings=settings, library=library, safe=SafePath(renderer, numbers),
         signatures=SignatureCheck(settings.twilio_auth_token, settings.public_base_url),
         redis=client, calls=CallLog(client, settings.call_ttl_seconds, settings.redis_prefix, clock),
         clock=clock,

@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from ivr.engine import FlowSet, replay
 from ivr.engine.model import Accepted, DialResult, Digits, Ended, Event, Start
 from ivr.engine.steps import DTMF_KEYS
+from ivr.library import Library
 from ivr.records import build_record, enqueue_record
 from ivr.routing.whisper import whisper
 from ivr.settings import Settings
@@ -41,13 +42,22 @@ class Voice:
     """Everything the views need, assembled once by the app factory."""
 
     settings: Settings
-    flows: FlowSet
-    renderer: Renderer
+    library: Library
     safe: SafePath
     signatures: SignatureCheck
     redis: redis.Redis
     calls: CallLog
     clock: Callable[[], float] = time.time  # seconds since the epoch; tests fix it
+
+    def flows(self) -> FlowSet:
+        return self.library.current()
+
+    def renderer(self, flows: FlowSet) -> Renderer:
+        return Renderer(flows.catalogue, self.settings.public_base_url or "",
+                        self.settings.caller_id)
+
+    def reload(self, force: bool = False) -> bool:
+        return self.library.reload(force)
 
 
 class BadWebhook(Exception):
@@ -107,16 +117,18 @@ def _advance(event: Event, release: tuple[str, ...] = ()) -> Response:
     start = events[0]
     if not isinstance(start, Start):
         raise BadWebhook("a webhook for a call whose start we do not know")
-    _, reply = replay(ctx.flows.flows[start.flow], events, ctx.flows.routing, busy)
-    return twiml(ctx.renderer.render(reply, key, start.to))
+    flows = ctx.flows()
+    _, reply = replay(flows.flows[start.flow], events, flows.routing, busy)
+    return twiml(ctx.renderer(flows).render(reply, key, start.to))
 
 
 @bp.post("")
 def incoming() -> Response:
     ctx = voice()
     to = request.form.get("To", "")
-    flow = ctx.flows.for_number(to)
-    regions = ctx.flows.routing.regions
+    flows = ctx.flows()
+    flow = flows.for_number(to)
+    regions = flows.routing.regions
     region, source = regions.by_number(to), "dialled"
     if region is None:
         # The caller's number is read here once for its landline code, and never kept.
@@ -157,8 +169,9 @@ def status() -> Response:
     ended = Ended(call_status, int(duration) if duration.isdigit() else None, ctx.clock())
     events, _ = ctx.calls.append(key, ended)
     if isinstance(events[0], Start):
-        flow = ctx.flows.flows[events[0].flow]
-        state, _ = replay(flow, events, ctx.flows.routing)
+        flows = ctx.flows()
+        flow = flows.flows[events[0].flow]
+        state, _ = replay(flow, events, flows.routing)
         enqueue_record(ctx.redis, ctx.settings.queue_name, build_record(key, flow, state))
     return twiml("<Response/>")
 
@@ -191,9 +204,10 @@ def operator_whisper() -> Response:
     events = ctx.calls.read(key)
     if not events or not isinstance(events[0], Start):
         raise BadWebhook("the caller's call is not known (it may have ended)")
-    state, _ = replay(ctx.flows.flows[events[0].flow], events, ctx.flows.routing)
-    operator = ctx.flows.routing.roster.operators.get(leg.removeprefix("op:"))
-    return twiml(ctx.renderer.whisper(whisper(state, operator), key, leg))
+    flows = ctx.flows()
+    state, _ = replay(flows.flows[events[0].flow], events, flows.routing)
+    operator = flows.routing.roster.operators.get(leg.removeprefix("op:"))
+    return twiml(ctx.renderer(flows).whisper(whisper(state, operator), key, leg))
 
 
 @operator_bp.post("/answer")

@@ -138,11 +138,12 @@ class Phone:
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.catalogue = app.extensions["ivr.voice"].flows.catalogue
+        self.catalogue = app.extensions["ivr.voice"].flows().catalogue
 
     def call(self, keys: Keys | Sequence[str | None] = (), answers: Answers | Sequence[str] = (),
-             status: bool = True, sid: str | None = None, to: str = "150") -> Transcript:
-        sim = self.start(sid, to)
+             status: bool = True, sid: str | None = None, to: str = "150",
+             caller: str = CALLER) -> Transcript:
+        sim = self.start(sid, to, caller)
         keys_fn = keys if callable(keys) else press(keys)
         answers_fn = answers if callable(answers) else answer(answers)
         transcript = sim.run(keys_fn, answers_fn, status=status)
@@ -150,10 +151,11 @@ class Phone:
             check_twiml(body)
         return transcript
 
-    def start(self, sid: str | None = None, to: str = "150") -> SimulatedCall:
+    def start(self, sid: str | None = None, to: str = "150",
+              caller: str = CALLER) -> SimulatedCall:
         return SimulatedCall(self.app.test_client(), self.settings.twilio_auth_token,
                              self.catalogue, self.settings.public_base_url,
-                             call_sid=sid or "CA" + uuid.uuid4().hex, caller=CALLER, to=to)
+                             call_sid=sid or "CA" + uuid.uuid4().hex, caller=caller, to=to)
 
     def store_records(self) -> list[dict[str, object]]:
         """Run the real RQ worker over the queue until it is empty, then read the store."""

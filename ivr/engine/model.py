@@ -104,6 +104,7 @@ class Leg:
     number: str
     whisper: bool = False  # the person hears who is calling and presses 1 to accept
     operator: str | None = None
+    tier: int = 0  # legs of one tier may ring together; a later tier only after them
 
 
 @dataclass(frozen=True)

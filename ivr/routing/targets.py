@@ -66,10 +66,10 @@ def operators(turn: Turn) -> list[Leg]:
     # The whole order is fixed for the call (by its rotation number), then filtered, so the
     # hunt moves on around the circle; operators covering the caller's region come first.
     ordered = (_rotated(local, state.rotation)
-               + _rotated([op for op in matched if op not in local], state.rotation)
-               + _rotated(others, state.rotation))
-    return [Leg(f"op:{op}", "operators", roster[op].phone, whisper=True, operator=op)
-            for op in ordered if op not in turn.live.busy]
+               + _rotated([op for op in matched if op not in local], state.rotation))
+    return [Leg(f"op:{op}", "operators", roster[op].phone, whisper=True, operator=op,
+                tier=0 if op in matched else 1)
+            for op in ordered + _rotated(others, state.rotation) if op not in turn.live.busy]
 
 
 @register("regional")

@@ -72,7 +72,7 @@ class Route(Step):
         for target in self.targets:
             legs = candidates(target, turn)
             if legs:
-                return legs if self.ring_all else legs[:1]
+                return [leg for leg in legs if leg.tier == legs[0].tier] if self.ring_all else legs[:1]
         return []
 
     def repeat(self, turn: Turn) -> None:

@@ -1,0 +1,69 @@
+"""The flows, prompts, roster and regions in force, reloaded when their files change.
+
+Supervisors edit files on disk; within a couple of seconds new calls use the new version,
+without a restart. A version that does not load is refused: the last good one stays in force,
+and the refusal is logged with every problem (`ivr check` shows the same problems).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ivr.engine import FlowSet
+from ivr.yamlsrc import LoadError, Problem
+
+log = logging.getLogger("ivr.library")
+CHECK_EVERY_SECONDS = 2.0
+
+
+def fingerprint(*folders: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a supervisor saves a file: names, sizes and modification times."""
+    entries = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
+
+
+class Library:
+    def __init__(self, load: Callable[[], FlowSet], folders: tuple[Path, ...],
+                 every: float = CHECK_EVERY_SECONDS) -> None:
+        self._load = load
+        self._folders = folders
+        self._every = every
+        self._lock = threading.Lock()
+        self._seen = fingerprint(*folders)
+        self._flows = load()  # at start-up a failure is fatal: there is no last good version
+        self._checked = time.monotonic()
+        self.loaded_at = time.time()
+        self.refused: list[Problem] = []
+
+    def current(self) -> FlowSet:
+        if time.monotonic() - self._checked >= self._every:
+            self.reload()
+        return self._flows
+
+    def reload(self, force: bool = False) -> bool:
+        """Load the files again if they changed; True if a new version is now in force."""
+        with self._lock:
+            self._checked = time.monotonic()
+            seen = fingerprint(*self._folders)
+            if seen == self._seen and not force:
+                return False
+            self._seen = seen
+            try:
+                flows = self._load()
+            except LoadError as exc:
+                self.refused = exc.problems
+                log.error("refused the edited flows; the last good version stays in force:\n%s",
+                          "\n".join(str(p) for p in exc.problems))
+                return False
+            self._flows, self.refused, self.loaded_at = flows, [], time.time()
+            log.info("loaded flows version %s", flows.version)
+            return True
