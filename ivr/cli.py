@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ivr.engine import FlowSet
 from ivr.settings import ConfigError, Settings
 from ivr.yamlsrc import LoadError
 
@@ -159,6 +160,67 @@ def call(press: str, answers: str, to: str, url: str, at: str) -> None:
     where = transcript.connected_to
     click.echo(f"Result: connected to {where} ({names.get(where, 'unknown')})" if where
                else "Result: not connected; the caller was told where to call.")
+
+
+def _load_or_exit() -> FlowSet:
+    from ivr.engine import load_flowset
+
+    settings = _settings()
+    try:
+        return load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
+    except LoadError as exc:
+        raise click.ClickException(f"the flows do not load (run `ivr check`):\n{exc}") from exc
+
+
+def _languages(flows: FlowSet) -> list[str]:
+    return sorted({lang for flow in flows.flows.values() for lang in flow.languages})
+
+
+def _first_day(value: str, flows: FlowSet) -> dt.date:
+    if not value:
+        return dt.datetime.now(flows.routing.roster.timezone).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use the form 2026-12-14", param_hint="--from") from exc
+
+
+@main.group()
+def roster() -> None:
+    """The duty roster: who is on duty, the week ahead, and coverage gaps."""
+
+
+@roster.command("now")
+@click.option("--at", "at", default="", help="Local time instead of now, e.g. '2026-12-16 03:00'.")
+def roster_now(at: str) -> None:
+    """Who is on duty now, per language."""
+    from ivr.routing.report import now_text
+
+    flows = _load_or_exit()
+    moment = dt.datetime.fromtimestamp(_clock(at, flows.routing.roster.timezone)(), dt.UTC)
+    click.echo(now_text(flows.routing, _languages(flows), moment))
+
+
+@roster.command("week")
+@click.option("--from", "first", default="", help="First day, e.g. 2026-12-14 (default: today).")
+def roster_week(first: str) -> None:
+    """A table of the week's duty, per language."""
+    from ivr.routing.report import week_text
+
+    flows = _load_or_exit()
+    click.echo(week_text(flows.routing, _languages(flows), _first_day(first, flows)))
+
+
+@roster.command("gaps")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 366),
+              help="How many days ahead to look.")
+@click.option("--from", "first", default="", help="First day, e.g. 2026-12-14 (default: today).")
+def roster_gaps(days: int, first: str) -> None:
+    """Every interval with no operator for a language, and every region without a line."""
+    from ivr.routing.report import gaps_text
+
+    flows = _load_or_exit()
+    click.echo(gaps_text(flows.routing, _languages(flows), _first_day(first, flows), days))
 
 
 @main.group()
