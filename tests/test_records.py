@@ -68,8 +68,9 @@ def test_nothing_stored_queued_or_logged_identifies_the_caller(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     sids = [f"CA{n:032d}" for n in range(1, 5)]
+    answers = []
     for sid, keys in zip(sids, (["2", "1"], [], ["9"], ["1", "0"]), strict=True):
-        phone.call(keys, ["busy"], sid=sid)
+        answers += phone.call(keys, ["busy"], sid=sid).responses  # TwiML, whispers included
     assert settings.redis_url
     client = redis.Redis.from_url(settings.redis_url)
     logs = [b"".join(client.lrange(k, 0, -1)) for k in client.keys("ivr:call:*")]
@@ -83,7 +84,8 @@ def test_nothing_stored_queued_or_logged_identifies_the_caller(
     with sqlite3.connect(database) as db:
         stored = "\n".join(repr(row) for row in db.execute("SELECT * FROM call_records"))
     assert stored.count("hotline150") == 4
-    haystacks = {"redis": queued, "store": stored, "logs": caplog.text}
+    haystacks = {"redis": queued, "store": stored, "logs": caplog.text,
+                 "twiml": "\n".join(answers)}
     for where, text in haystacks.items():
         for needle in [*caller_forms(CALLER), *sids]:
             assert needle not in text, f"{needle} found in {where}"
