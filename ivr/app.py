@@ -117,4 +117,8 @@ def create_app(settings: Settings | None = None,
     ))
     app.register_blueprint(public)
     logging.getLogger("ivr").setLevel(logging.INFO)
+    if not settings.caller_id:
+        logging.getLogger("ivr").warning(
+            "IVR_CALLER_ID is not set: operators' phones show the number the caller dialled "
+            "when Twilio gives it in full; set IVR_CALLER_ID to one of your Twilio numbers")
     return app

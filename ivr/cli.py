@@ -75,7 +75,16 @@ def check() -> None:
     for flow in flows.flows.values():
         click.echo(f"ok  {flow.file}: flow '{flow.name}', {len(flow.steps)} steps, "
                    f"languages {', '.join(flow.languages)}, version {flow.version}")
-    click.echo(f"ok  {flows.catalogue.file}: {len(flows.catalogue.prompts)} prompts")
+    click.echo(f"ok  {flows.catalogue.file}: {len(flows.catalogue.prompts)} prompts "
+               "(region names included)")
+    roster, regions = flows.routing.roster, flows.routing.regions
+    active = sum(op.active for op in roster.operators.values())
+    click.echo(f"ok  {roster.file}: {len(roster.operators)} operators ({active} active), "
+               f"{len(roster.weekly)} weekly and {len(roster.dated)} dated shifts, "
+               f"{len(roster.away)} absences")
+    with_lines = len(regions.regions) - len(regions.without_lines())
+    click.echo(f"ok  {regions.file}: {len(regions.regions)} regions, {with_lines} with a "
+               "crisis-centre line (`ivr roster gaps` lists the others)")
 
 
 def _clock(at: str, tz: dt.tzinfo) -> Callable[[], float]:

@@ -11,11 +11,10 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 
 from ivr.engine.steps import Exit, Hangup, Menu, Step
-from ivr.yamlsrc import Problem
+from ivr.yamlsrc import Problem, suggest
 
 
 def _missing_targets(file: str, steps: Mapping[str, Step], known: set[str]) -> list[Problem]:
@@ -23,8 +22,7 @@ def _missing_targets(file: str, steps: Mapping[str, Step], known: set[str]) -> l
     for step in steps.values():
         for arrow in step.exits():
             if arrow.target and arrow.target not in known:
-                close = difflib.get_close_matches(arrow.target, sorted(known), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = suggest(arrow.target, sorted(known))
                 problems.append(Problem(file, arrow.line, step.id,
                                         f"'{arrow.label}' leads to a step that does not exist: "
                                         f"'{arrow.target}'{hint}"))
