@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ivr.engine.model import DialResult, Leg
 from ivr.engine.steps.base import CONNECTED_STATUSES, RING_SECONDS, Exit, ParseContext, Step, register
+from ivr.engine.turn import FlowRuntimeError
 from ivr.routing.targets import candidates
 from ivr.yamlsrc import Node
 
@@ -60,11 +61,15 @@ class Route(Step):
         state = turn.state
         state.step = self.id
         state.emergency = state.emergency or self.EMERGENCY
+        return self._dial_next(turn, self.prompts)
+
+    def _dial_next(self, turn: Turn, prompts: tuple[str, ...]) -> str | None:
+        """Ring the next phone(s), after `prompts`; or go on to `then` when none is left."""
         legs = self._next_legs(turn)
         if not legs:
-            state.exhausted = True
+            turn.state.exhausted = True
             return self.then
-        turn.say(self.prompts)
+        turn.say(prompts)
         turn.dial(legs, self.ring_seconds)
         return None
 
@@ -77,10 +82,9 @@ class Route(Step):
 
     def repeat(self, turn: Turn) -> None:
         legs = self._next_legs(turn)
-        if legs:
-            turn.dial(legs, self.ring_seconds)
-        else:
-            turn.hangup()
+        if not legs:  # nothing left to ring here: the safe path reaches the national line
+            raise FlowRuntimeError(f"route '{self.id}' has nothing left to ring")
+        turn.dial(legs, self.ring_seconds)
 
     def on_dial(self, turn: Turn, result: DialResult) -> str | None:
         state = turn.state
@@ -97,13 +101,7 @@ class Route(Step):
         if result.status == "canceled":  # the caller hung up while it rang
             turn.hangup()
             return None
-        legs = self._next_legs(turn)
-        if not legs:
-            state.exhausted = True
-            return self.then
-        turn.say(self.hold)
-        turn.dial(legs, self.ring_seconds)
-        return None
+        return self._dial_next(turn, self.hold)
 
 
 def _kind(leg: str) -> str:
