@@ -19,8 +19,10 @@ from ivr.clock import check_kazakhstan_offset
 from ivr.engine import FlowSet, load_flowset
 from ivr.library import Library
 from ivr.prompts import LANGUAGE_NAMES
+from ivr.pseudonyms import CallerKeys
 from ivr.settings import ConfigError, Settings
 from ivr.signature import SignatureCheck
+from ivr.spool import Spool
 from ivr.state import CallLog
 from ivr.twiml import Renderer, SafePath
 from ivr.yamlsrc import LoadError, Problem
@@ -113,7 +115,8 @@ def create_app(settings: Settings | None = None,
         settings=settings, library=library, safe=SafePath(renderer, numbers),
         signatures=SignatureCheck(settings.twilio_auth_token, settings.public_base_url),
         redis=client, calls=CallLog(client, settings.call_ttl_seconds, settings.redis_prefix, clock),
-        clock=clock,
+        caller_keys=CallerKeys(client, settings.redis_prefix, clock),
+        spool=Spool(settings.spool_dir), clock=clock,
     ))
     app.register_blueprint(public)
     logging.getLogger("ivr").setLevel(logging.INFO)

@@ -32,6 +32,11 @@ class Settings:
     fallback_numbers: tuple[str, ...] = ()
     queue_name: str = "ivr-records"
     redis_prefix: str = "ivr:"
+    spool_dir: Path = PROJECT_ROOT / "var" / "spool"
+    retention_days: int = 90
+    repeat_window_days: int = 30
+    retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 3600)
+    tags_secret: str = ""
     call_ttl_seconds: int = 6 * 3600
     redis_timeout_seconds: float = 0.5
 
@@ -55,6 +60,10 @@ class Settings:
             fallback_numbers=fallback,
             queue_name=env.get("IVR_QUEUE") or defaults.queue_name,
             redis_prefix=env.get("IVR_REDIS_PREFIX") or defaults.redis_prefix,
+            spool_dir=Path(env.get("IVR_SPOOL_DIR") or defaults.spool_dir),
+            retention_days=_int(env, "IVR_RETENTION_DAYS", defaults.retention_days),
+            repeat_window_days=_int(env, "IVR_REPEAT_WINDOW_DAYS", defaults.repeat_window_days),
+            tags_secret=env.get("IVR_TAGS_SECRET", ""),
         )
 
     def check_web(self) -> None:
@@ -69,3 +78,12 @@ class Settings:
                 "IVR_HMAC_SECRET must be set to at least 16 random characters: it keys the "
                 "pseudonyms that replace call identifiers."
             )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{name} must be a whole number of days, not '{value}'")
+    return int(value)

@@ -1,14 +1,13 @@
 """Call state in Redis: an append-only event log per call, one round trip per webhook.
 
-The key is a keyed HMAC of the CallSid, so Redis never holds Twilio's identifier, and the log
-holds only what the engine needs: the number dialled (the hotline's), menu keys, and dial
-outcomes. Nothing about the caller. Each log expires a few hours after its last event.
+The key is a keyed HMAC of the CallSid (`ivr.pseudonyms`), so Redis never holds Twilio's
+identifier, and the log holds only what the engine needs: the number dialled (the hotline's),
+the region, the caller's rotating pseudonym, menu keys and dial outcomes. Never the caller's
+number. Each log expires a few hours after its last event.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable
@@ -19,11 +18,6 @@ import redis
 from ivr.engine.model import Accepted, DialResult, Digits, Ended, Event, Rotation, Start
 
 KEY_PREFIX = "ivr:"  # every key the router writes starts with its prefix (IVR_REDIS_PREFIX)
-
-
-def call_key(secret: bytes, call_sid: str) -> str:
-    """A pseudonym for a call: stable for its webhooks, meaningless without the secret."""
-    return hmac.new(secret, b"call:" + call_sid.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 EVENT_TAGS: dict[str, type[Event]] = {"start": Start, "rot": Rotation, "digits": Digits,

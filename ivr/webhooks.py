@@ -21,11 +21,13 @@ from ivr.engine import FlowSet, replay
 from ivr.engine.model import Accepted, DialResult, Digits, Ended, Event, Start
 from ivr.engine.steps import DTMF_KEYS
 from ivr.library import Library
-from ivr.records import build_record, enqueue_record
+from ivr.pseudonyms import CallerKeys, call_key
+from ivr.records import enqueue_record, record_from_log, spool_entry
 from ivr.routing.whisper import whisper
 from ivr.settings import Settings
 from ivr.signature import SignatureCheck
-from ivr.state import CallLog, call_key
+from ivr.spool import Spool
+from ivr.state import CallLog
 from ivr.twiml import Renderer, SafePath
 
 log = logging.getLogger("ivr.webhooks")
@@ -47,6 +49,8 @@ class Voice:
     signatures: SignatureCheck
     redis: redis.Redis
     calls: CallLog
+    caller_keys: CallerKeys
+    spool: Spool
     clock: Callable[[], float] = time.time  # seconds since the epoch; tests fix it
 
     def flows(self) -> FlowSet:
@@ -133,8 +137,10 @@ def incoming() -> Response:
     if region is None:
         # The caller's number is read here once for its landline code, and never kept.
         region, source = regions.by_landline(request.form.get("From", "")), "hint"
+    caller_key = ctx.caller_keys.key(request.form.get("From", ""))
     return _advance(Start(flow.name, flow.version, to, ctx.clock(),
-                          region.id if region else None, source if region else "unknown"))
+                          region.id if region else None, source if region else "unknown",
+                          caller_key))
 
 
 @bp.post("/gather")
@@ -167,12 +173,16 @@ def status() -> Response:
     key = _key()
     duration = request.form.get("CallDuration", "")
     ended = Ended(call_status, int(duration) if duration.isdigit() else None, ctx.clock())
-    events, _ = ctx.calls.append(key, ended)
-    if isinstance(events[0], Start):
-        flows = ctx.flows()
-        flow = flows.flows[events[0].flow]
-        state, _ = replay(flow, events, flows.routing)
-        enqueue_record(ctx.redis, ctx.settings.queue_name, build_record(key, flow, state))
+    try:
+        events, _ = ctx.calls.append(key, ended)
+        record = record_from_log(key, events, ctx.flows())
+        if record is not None:
+            enqueue_record(ctx.redis, ctx.settings.queue_name, record,
+                           ctx.settings.retry_intervals)
+    except redis.RedisError as exc:
+        ctx.spool.add(spool_entry(key, ended))
+        log.error("Redis unreachable (%s) at the end of a call; its record is spooled in %s",
+                  type(exc).__name__, ctx.spool.folder)
     return twiml("<Response/>")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
 import shutil
@@ -25,7 +26,7 @@ from ivr.engine.steps import STEP_TYPES, Step
 from ivr.prompts import SAY_VOICES
 from ivr.settings import PROJECT_ROOT, Settings
 from ivr.simulator import Answers, Keys, SimulatedCall, Transcript, answer, press
-from workers.store import RecordStore
+from ivr.store import RecordStore, dispose_engines, engine_url
 
 NATIONAL = "+77172000150"
 EMERGENCY = "+77172000112"
@@ -79,10 +80,55 @@ def flows_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
+POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL",
+                              "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@functools.cache
+def postgres_reachable() -> bool:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(engine_url(POSTGRES_URL), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each records test runs on SQLite and on PostgreSQL (in a schema of its own)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'records.sqlite3'}"
+        return
+    if not postgres_reachable():
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL} (IVR_TEST_POSTGRES_URL)")
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(engine_url(POSTGRES_URL))
+    with admin.begin() as db:
+        db.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    dispose_engines()
+    with admin.begin() as db:
+        db.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, redis_url: str, flows_dir: Path,
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    dispose_engines()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, flows_dir: Path, sqlite_url: str,
              monkeypatch: pytest.MonkeyPatch) -> Settings:
-    database_url = f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    database_url = sqlite_url
     monkeypatch.setenv("DATABASE_URL", database_url)  # what the worker's job reads
     return replace(
         Settings.from_env({}),
@@ -93,6 +139,8 @@ def settings(tmp_path: Path, redis_url: str, flows_dir: Path,
         flows_dir=flows_dir,
         queue_name=f"test-records-{uuid.uuid4().hex}",
         redis_prefix=f"test:{uuid.uuid4().hex}:",
+        spool_dir=tmp_path / "spool",
+        retry_intervals=(0, 0, 0),
     )
 
 
@@ -163,11 +211,9 @@ class Phone:
         connection = redis.Redis.from_url(self.settings.redis_url)
         queue = Queue(self.settings.queue_name, connection=connection)
         SimpleWorker([queue], connection=connection).work(burst=True)
-        store = RecordStore.from_url(self.settings.database_url)
-        try:
-            return store.all()
-        finally:
-            store.close()
+        store = RecordStore(self.settings.database_url)
+        store.upgrade()
+        return store.all()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ class Start:
     at: float
     region: str | None = None
     region_source: str = "unknown"  # dialled, hint, chosen or unknown
+    caller_key: str | None = None  # the caller's monthly pseudonym (ivr.pseudonyms)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class CallState:
     started_at: float
     region: str | None = None
     region_source: str = "unknown"
+    caller_key: str | None = None
     rotation: int = 0
     step: str = ""
     language: str | None = None

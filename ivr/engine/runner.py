@@ -51,7 +51,8 @@ def _moment(seconds: float) -> dt.datetime:
 def begin(flow: Flow, start: Start, routing: Routing | None = None,
           busy: frozenset[str] = frozenset(), rotation: int = 0) -> tuple[CallState, Reply]:
     state = CallState(flow=flow.name, version=flow.version, to=start.to, started_at=start.at,
-                      region=start.region, region_source=start.region_source, rotation=rotation)
+                      region=start.region, region_source=start.region_source,
+                      caller_key=start.caller_key, rotation=rotation)
     turn = Turn(flow, state, Live(_moment(start.at), busy), routing)
     _run(turn, flow.start)
     return state, turn.reply()

@@ -1,0 +1,228 @@
+"""The record store: anonymised call records and operators' categories, in SQL.
+
+SQLite by default (a file, nothing to set up), PostgreSQL when DATABASE_URL says so: the same
+SQLAlchemy Core code for both, and every store is self-hostable, so records stay in Kazakhstan.
+A record is keyed by the call's pseudonym; inserting one that is already there changes nothing,
+so a replayed job never counts a call twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+CATEGORIES = ("physical", "psychological", "sexual", "economic", "child", "suicide_risk",
+              "legal", "shelter", "information", "silent")
+GROUPINGS = ("language", "region", "outcome", "destination", "region_source", "flow", "silent",
+             "emergency", "repeat_caller", "operator")
+
+metadata = sa.MetaData()
+call_records = sa.Table(
+    "call_records", metadata,
+    sa.Column("call_key", sa.String(64), primary_key=True),
+    sa.Column("caller_key", sa.String(64), nullable=True, index=True),
+    sa.Column("started_at", sa.DateTime, nullable=False, index=True),  # UTC, to the minute
+    sa.Column("duration_seconds", sa.Integer),
+    sa.Column("answer_seconds", sa.Integer),
+    sa.Column("entry", sa.String(32), nullable=False),
+    sa.Column("flow", sa.String(64), nullable=False),
+    sa.Column("flow_version", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(8)),
+    sa.Column("region", sa.String(32)),
+    sa.Column("region_source", sa.String(16), nullable=False),
+    sa.Column("menu_path", sa.Text, nullable=False),  # JSON list of step ids
+    sa.Column("silent", sa.Boolean, nullable=False),
+    sa.Column("emergency", sa.Boolean, nullable=False),
+    sa.Column("repeat_caller", sa.Boolean, nullable=False),
+    sa.Column("destination", sa.String(32)),
+    sa.Column("operator", sa.String(64)),
+    sa.Column("outcome", sa.String(40), nullable=False),
+)
+call_categories = sa.Table(
+    "call_categories", metadata,
+    sa.Column("call_key", sa.String(64),
+              sa.ForeignKey("call_records.call_key", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category", sa.String(32), primary_key=True),
+)
+schema_version = sa.Table("ivr_schema_version", metadata,
+                          sa.Column("version", sa.Integer, nullable=False))
+SCHEMA_VERSION = 1
+
+
+class StoreError(Exception):
+    pass
+
+
+def engine_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        return url
+    raise StoreError(f"DATABASE_URL must be sqlite:///path or postgresql://…, not "
+                     f"'{url.split(':')[0]}:…'")
+
+
+_ENGINES: dict[str, sa.Engine] = {}
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (a worker's shutdown; each test's end)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def _engine(url: str) -> sa.Engine:
+    """One engine (and connection pool) per database URL and process."""
+    if url in _ENGINES:
+        return _ENGINES[url]
+    engine = _ENGINES[url] = sa.create_engine(engine_url(url), pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if path:
+            import pathlib
+
+            pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+        @sa.event.listens_for(engine, "connect")
+        def _foreign_keys(connection: Any, _: Any) -> None:
+            connection.execute("PRAGMA foreign_keys=ON")
+    return engine
+
+
+def _insert(dialect: str, table: sa.Table) -> Any:
+    return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+
+
+class RecordStore:
+    def __init__(self, url: str) -> None:
+        self.engine = _engine(url)
+
+    @classmethod
+    def from_url(cls, url: str) -> RecordStore:
+        return cls(url)
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def version(self) -> int:
+        with self.engine.connect() as db:
+            if not sa.inspect(db).has_table("ivr_schema_version"):
+                return 0
+            return int(db.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0)
+
+    def upgrade(self) -> int:
+        """Create or migrate the schema to the current version; safe to run again."""
+        with self.engine.begin() as db:
+            metadata.create_all(db)
+            current = db.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+            if current < SCHEMA_VERSION:
+                db.execute(schema_version.delete())
+                db.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
+
+    # --- records ---------------------------------------------------------------------------
+
+    def insert(self, record: Mapping[str, Any], repeat_window: dt.timedelta) -> bool:
+        """Store a record once; return False when it was there already (a replayed job)."""
+        row = dict(record)
+        row["menu_path"] = json.dumps(list(row["menu_path"]))
+        row["started_at"] = _moment(row["started_at"])
+        with self.engine.begin() as db:
+            row["repeat_caller"] = bool(row.get("caller_key")) and db.execute(
+                sa.select(sa.literal(1)).where(
+                    call_records.c.caller_key == row["caller_key"],
+                    call_records.c.call_key != row["call_key"],
+                    call_records.c.started_at >= row["started_at"] - repeat_window,
+                    call_records.c.started_at <= row["started_at"],
+                ).limit(1)
+            ).first() is not None
+            columns = {c.name for c in call_records.columns}
+            statement = _insert(self.engine.dialect.name, call_records).values(
+                {k: v for k, v in row.items() if k in columns}
+            ).on_conflict_do_nothing(index_elements=["call_key"])
+            return bool(db.execute(statement).rowcount == 1)
+
+    def all(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(call_records).order_by(call_records.c.started_at))
+            result = [dict(row._mapping) for row in rows]
+        for row in result:
+            row["menu_path"] = json.loads(row["menu_path"])
+        return result
+
+    def purge(self, before: dt.datetime) -> int:
+        """Delete records that started before `before` (UTC); their categories go with them."""
+        with self.engine.begin() as db:
+            old = sa.select(call_records.c.call_key).where(call_records.c.started_at < before)
+            db.execute(call_categories.delete().where(call_categories.c.call_key.in_(old)))
+            return int(db.execute(call_records.delete().where(
+                call_records.c.started_at < before)).rowcount)
+
+    # --- categories ------------------------------------------------------------------------
+
+    def find_call(self, operator: str, around: dt.datetime,
+                  slack: dt.timedelta = dt.timedelta(hours=6)) -> str | None:
+        """The latest call the operator took that started before `around` (UTC)."""
+        with self.engine.connect() as db:
+            return db.execute(
+                sa.select(call_records.c.call_key).where(
+                    call_records.c.operator == operator,
+                    call_records.c.started_at <= around,
+                    call_records.c.started_at >= around - slack,
+                ).order_by(call_records.c.started_at.desc()).limit(1)
+            ).scalar()
+
+    def tag(self, call_key: str, categories: Iterable[str]) -> int:
+        wanted = list(dict.fromkeys(categories))
+        unknown = [c for c in wanted if c not in CATEGORIES]
+        if unknown:
+            raise StoreError(f"unknown categories: {', '.join(unknown)}; known: "
+                             f"{', '.join(CATEGORIES)}")
+        with self.engine.begin() as db:
+            if db.execute(sa.select(call_records.c.call_key).where(
+                    call_records.c.call_key == call_key)).first() is None:
+                raise StoreError("no stored call has that key")
+            added = 0
+            for category in wanted:
+                statement = _insert(self.engine.dialect.name, call_categories).values(
+                    call_key=call_key, category=category).on_conflict_do_nothing()
+                added += db.execute(statement).rowcount
+            return added
+
+    # --- reports ---------------------------------------------------------------------------
+
+    def counts(self, start: dt.datetime, end: dt.datetime,
+               by: Sequence[str]) -> dict[tuple[Any, ...], int]:
+        columns = [call_records.c[name] for name in by]
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(*columns, sa.func.count()).where(
+                    call_records.c.started_at >= start, call_records.c.started_at < end
+                ).group_by(*columns)
+            )
+            return {tuple(row[:-1]): int(row[-1]) for row in rows}
+
+    def category_counts(self, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+        """How many calls in the period carry each category (a call may carry several)."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(call_categories.c.category,
+                          sa.func.count(sa.distinct(call_categories.c.call_key)))
+                .join(call_records, call_records.c.call_key == call_categories.c.call_key)
+                .where(call_records.c.started_at >= start, call_records.c.started_at < end)
+                .group_by(call_categories.c.category)
+            )
+            return {str(row[0]): int(row[1]) for row in rows}
+
+
+def _moment(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return dt.datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ")
