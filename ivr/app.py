@@ -14,7 +14,7 @@ from typing import Any
 import redis
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, send_from_directory
 
-from ivr import webhooks
+from ivr import tags, webhooks
 from ivr.clock import check_kazakhstan_offset
 from ivr.engine import FlowSet, load_flowset
 from ivr.library import Library
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None,
         spool=Spool(settings.spool_dir), clock=clock,
     ))
     app.register_blueprint(public)
+    app.register_blueprint(tags.bp)
     logging.getLogger("ivr").setLevel(logging.INFO)
     if not settings.caller_id:
         logging.getLogger("ivr").warning(

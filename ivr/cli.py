@@ -56,7 +56,29 @@ def worker() -> None:
         raise click.ClickException("REDIS_URL is not set; `ivr serve` runs a worker with Redis.")
     connection = redis.Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
+    _replay_spool_in_background(settings)
     Worker([queue], connection=connection).work(with_scheduler=True)
+
+
+def _replay_spool_in_background(settings: Settings, every: float = 60.0) -> None:
+    """A worker on the same host as a web process settles its spool once Redis is back."""
+    import logging
+    import threading
+
+    from ivr.admin import replay_spool
+
+    log = logging.getLogger("ivr.spool")
+
+    def loop() -> None:
+        while True:
+            try:
+                if (count := replay_spool(settings)) > 0:
+                    log.info("queued %d spooled record(s)", count)
+            except Exception as exc:  # Redis still away, or flows not loadable: try later
+                log.warning("spooled records wait: %s", type(exc).__name__)
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="spool", daemon=True).start()
 
 
 @main.command()
@@ -254,6 +276,10 @@ def audio_build(overwrite: bool, only: tuple[str, ...]) -> None:
         click.echo(f"wrote {Path(path)}")
     click.echo(f"{len(written)} recording(s) written.")
 
+
+from ivr import cli_records  # noqa: E402  (the record commands register themselves)
+
+cli_records.register(main)
 
 if __name__ == "__main__":
     main()

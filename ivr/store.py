@@ -146,8 +146,8 @@ class RecordStore:
             columns = {c.name for c in call_records.columns}
             statement = _insert(self.engine.dialect.name, call_records).values(
                 {k: v for k, v in row.items() if k in columns}
-            ).on_conflict_do_nothing(index_elements=["call_key"])
-            return bool(db.execute(statement).rowcount == 1)
+            ).on_conflict_do_nothing(index_elements=["call_key"]).returning(call_records.c.call_key)
+            return db.execute(statement).first() is not None
 
     def all(self) -> list[dict[str, Any]]:
         with self.engine.connect() as db:
@@ -192,8 +192,9 @@ class RecordStore:
             added = 0
             for category in wanted:
                 statement = _insert(self.engine.dialect.name, call_categories).values(
-                    call_key=call_key, category=category).on_conflict_do_nothing()
-                added += db.execute(statement).rowcount
+                    call_key=call_key, category=category
+                ).on_conflict_do_nothing().returning(call_categories.c.category)
+                added += db.execute(statement).first() is not None
             return added
 
     # --- reports ---------------------------------------------------------------------------
@@ -208,6 +209,14 @@ class RecordStore:
                 ).group_by(*columns)
             )
             return {tuple(row[:-1]): int(row[-1]) for row in rows}
+
+    def categorised_calls(self, start: dt.datetime, end: dt.datetime) -> int:
+        with self.engine.connect() as db:
+            return int(db.execute(
+                sa.select(sa.func.count(sa.distinct(call_categories.c.call_key)))
+                .join(call_records, call_records.c.call_key == call_categories.c.call_key)
+                .where(call_records.c.started_at >= start, call_records.c.started_at < end)
+            ).scalar() or 0)
 
     def category_counts(self, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
         """How many calls in the period carry each category (a call may carry several)."""
