@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import redis
 from rq import Queue, SimpleWorker
 from rq.job import Job
-from rq.registry import FailedJobRegistry
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from ivr.admin import failed_jobs, replay_failed, replay_spool
 from ivr.settings import Settings
 from ivr.store import RecordStore
 from tests.conftest import CALLER, MONDAY_10AM, Clock, Phone, make_app
@@ -114,7 +121,6 @@ def test_redis_down_when_the_call_ends_spools_the_record_and_replays_it_once(
         assert voice.spool.pending() == 1
         client = redis.Redis.from_url(server.url, password="locked-out")
         client.config_set("requirepass", "")  # Redis is back, with the call's log intact
-        from ivr.admin import replay_spool
 
         assert replay_spool(settings) == 1
         assert replay_spool(settings) == 0  # nothing left, nothing stored twice
@@ -126,7 +132,6 @@ def test_redis_down_when_the_call_ends_spools_the_record_and_replays_it_once(
 
 
 def test_a_spooled_call_whose_log_was_lost_is_still_counted(records_settings: Settings) -> None:
-    from ivr.admin import replay_spool
     from ivr.spool import Spool
 
     Spool(records_settings.spool_dir).add(
@@ -154,7 +159,6 @@ def test_the_database_down_the_job_is_retried_and_the_row_stored(
 def test_failed_jobs_can_be_listed_and_replayed(
     phone: Phone, records_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ivr.admin import failed_jobs, replay_failed
 
     phone.call(["2", "1"], sid=SID)
     connection = redis.Redis.from_url(records_settings.redis_url or "")
@@ -216,3 +220,66 @@ def test_nothing_stored_queued_or_logged_identifies_the_caller(
     for where, text in haystacks.items():
         for needle in [*caller_forms(CALLER), *sids]:
             assert needle not in text, f"{needle} found in {where}"
+
+
+def test_a_worker_killed_in_the_middle_of_a_job_then_restarted_stores_one_row(
+    phone: Phone, records_settings: Settings, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    phone.call(["2", "1"], sid=SID)
+    store = RecordStore(records_settings.database_url)
+    store.upgrade()
+    connection = redis.Redis.from_url(records_settings.redis_url or "")
+    queue = Queue(records_settings.queue_name, connection=connection)
+    # Hold the table so the worker's insert waits mid-job; then kill the worker outright.
+    lock = store.engine.connect()
+    transaction = lock.begin()
+    if store.engine.dialect.name == "sqlite":
+        lock.exec_driver_sql("DELETE FROM call_records WHERE 0")  # takes the write lock
+    else:
+        lock.execute(sa.text("LOCK TABLE call_records IN ACCESS EXCLUSIVE MODE"))
+    env = {**os.environ, "REDIS_URL": records_settings.redis_url or "",
+           "DATABASE_URL": records_settings.database_url, "IVR_QUEUE": queue.name,
+           "IVR_SPOOL_DIR": str(tmp_path / "worker-spool")}
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "ivr"), "worker"], env=env,
+                              start_new_session=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        started = StartedJobRegistry(queue=queue)
+        deadline = time.monotonic() + 30
+        while len(started) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(started) == 1, "the worker never started the job"
+        time.sleep(0.5)  # the insert is waiting for the table
+    finally:
+        for pid in process_tree(worker.pid):  # the worker and its work-horse (own group)
+            os.kill(pid, signal.SIGKILL)
+        worker.wait()
+        transaction.rollback()
+        lock.close()
+    assert store.all() == []
+    # A restarted worker's maintenance finds the abandoned job and retries it (here at once).
+    started.cleanup(timestamp=time.time() + 3600)
+    rows = phone.store_records()
+    assert len(rows) == 1
+    replay_failed(records_settings)
+    assert len(phone.store_records()) == 1
+
+
+def process_tree(root: int) -> list[int]:
+    """A process and all its descendants, read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return tree
