@@ -142,15 +142,23 @@ def test_a_spooled_call_whose_log_was_lost_is_still_counted(records_settings: Se
     assert (row["outcome"], row["duration_seconds"], row["flow"]) == ("unknown", 42, "unknown")
 
 
+def call_with_the_database_down(phone: Phone, settings: Settings,
+                                monkeypatch: pytest.MonkeyPatch, attempts: int | None) -> Queue:
+    """A call ends; the worker tries to store it `attempts` times (None: every retry) while
+    the database cannot be reached."""
+    phone.call(["2", "1"], sid=SID)
+    connection = redis.Redis.from_url(settings.redis_url or "")
+    queue = Queue(settings.queue_name, connection=connection)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    SimpleWorker([queue], connection=connection).work(burst=True, max_jobs=attempts)
+    return queue
+
+
 def test_the_database_down_the_job_is_retried_and_the_row_stored(
     phone: Phone, records_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    phone.call(["2", "1"], sid=SID)
-    connection = redis.Redis.from_url(records_settings.redis_url or "")
-    queue = Queue(records_settings.queue_name, connection=connection)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    SimpleWorker([queue], connection=connection).work(burst=True, max_jobs=1)
-    job = Job.fetch(f"record-{phone_key(phone, SID)}", connection=connection)
+    queue = call_with_the_database_down(phone, records_settings, monkeypatch, attempts=1)
+    job = Job.fetch(f"record-{phone_key(phone, SID)}", connection=queue.connection)
     assert job.retries_left == 2  # the failure was retried, not lost
     monkeypatch.setenv("DATABASE_URL", records_settings.database_url)
     assert len(phone.store_records()) == 1
@@ -159,12 +167,7 @@ def test_the_database_down_the_job_is_retried_and_the_row_stored(
 def test_failed_jobs_can_be_listed_and_replayed(
     phone: Phone, records_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
-    phone.call(["2", "1"], sid=SID)
-    connection = redis.Redis.from_url(records_settings.redis_url or "")
-    queue = Queue(records_settings.queue_name, connection=connection)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    SimpleWorker([queue], connection=connection).work(burst=True)  # every retry fails
+    queue = call_with_the_database_down(phone, records_settings, monkeypatch, attempts=None)
     assert len(FailedJobRegistry(queue=queue)) == 1
     (line,) = failed_jobs(records_settings)
     assert line.startswith(f"record-{phone_key(phone, SID)}")
