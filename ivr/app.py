@@ -86,8 +86,9 @@ def _check_safe_path(flows: FlowSet, numbers: tuple[str, ...]) -> None:
 
 
 def create_app(settings: Settings | None = None,
-               clock: Callable[[], float] = time.time) -> Flask:
-    """The router. `clock` gives the time of each event (seconds since the epoch)."""
+               clock: Callable[[], float] = time.time, simulated: bool = False) -> Flask:
+    """The router. `clock` gives the time of each event (seconds since the epoch);
+    `simulated` apps (ivr call, ivr test) skip advice meant for a live deployment."""
     settings = settings or Settings.from_env()
     settings.check_web()
     if not settings.redis_url:
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None,
     app.register_blueprint(public)
     app.register_blueprint(tags.bp)
     logging.getLogger("ivr").setLevel(logging.INFO)
-    if not settings.caller_id:
+    if not settings.caller_id and not simulated:
         logging.getLogger("ivr").warning(
             "IVR_CALLER_ID is not set: operators' phones show the number the caller dialled "
             "when Twilio gives it in full; set IVR_CALLER_ID to one of your Twilio numbers")

@@ -125,6 +125,41 @@ def _clock(at: str, tz: dt.tzinfo) -> Callable[[], float]:
     return lambda: moment
 
 
+@main.command("test")
+@click.option("--verbose", "-v", is_flag=True, help="Also print what each call heard and dialled.")
+def test_scenarios(verbose: bool) -> None:
+    """Run the flow scenarios in flows/scenarios/ with a fixed clock; exit 1 if any fails."""
+    from ivr.embedded_redis import EmbeddedRedis
+    from ivr.scenarios import Runner, load_scenarios
+
+    settings = _settings()
+    flows = _load_or_exit()
+    try:
+        scenarios = load_scenarios(settings.flows_dir / "scenarios")
+    except LoadError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    if not scenarios:
+        raise click.ClickException(f"no scenarios in {settings.flows_dir / 'scenarios'}")
+    with ExitStack() as stack:
+        if not settings.redis_url:
+            settings = replace(settings, redis_url=stack.enter_context(EmbeddedRedis()).url)
+        runner = Runner(settings, flows)
+        failed = 0
+        for scenario in scenarios:
+            outcome = runner.run(scenario)
+            mark = "PASS" if outcome.passed else "FAIL"
+            click.echo(f"{mark}  {scenario.file}:{scenario.line}: {scenario.name}")
+            for failure in outcome.failures:
+                click.echo(f"      {failure}")
+            if verbose and outcome.transcript:
+                click.echo(f"      dialled {outcome.transcript.dialled}")
+            failed += not outcome.passed
+    click.echo(f"{len(scenarios) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
 def _keys_list(value: str) -> list[str | None]:
     return [k.strip() or None for k in value.split(",")] if value else []
 
@@ -180,7 +215,7 @@ def call(press: str, answers: str, to: str, url: str, at: str) -> None:
             token = secrets.token_hex(16)
             settings = replace(settings, twilio_auth_token=token, public_base_url=None,
                                hmac_secret=settings.hmac_secret or secrets.token_bytes(32))
-            client, public = create_app(settings, clock).test_client(), None
+            client, public = create_app(settings, clock, simulated=True).test_client(), None
 
         def echo(line: str) -> None:
             for number, name in names.items():
