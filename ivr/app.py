@@ -6,6 +6,7 @@ refuses to start and prints every problem, instead of failing on a caller.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -46,11 +47,16 @@ def healthz() -> tuple[Response, int]:
         redis_state = "ok"
     except redis.RedisError:
         redis_state = "unreachable"
+    flows = ctx.flows()
     body: dict[str, Any] = {
         "status": "ok",
-        "flows": {name: flow.version for name, flow in ctx.flows().flows.items()},
-        "prompts": ctx.flows().catalogue.version,
-        "routing": ctx.flows().routing.version,
+        "version": flows.version,
+        "loaded_at": dt.datetime.fromtimestamp(ctx.library.loaded_at, dt.UTC).isoformat(
+            timespec="seconds"),
+        "flows": {name: flow.version for name, flow in flows.flows.items()},
+        "prompts": flows.catalogue.version,
+        "routing": flows.routing.version,
+        "refused": [str(problem) for problem in ctx.library.refused],
         "redis": redis_state,
     }
     return jsonify(body), 200

@@ -125,6 +125,38 @@ def _clock(at: str, tz: dt.tzinfo) -> Callable[[], float]:
     return lambda: moment
 
 
+@main.command()
+@click.option("--url", default="", help="The running router, e.g. https://ivr.example.org, to "
+              "compare with the files here.")
+def status(url: str) -> None:
+    """The version of the flows on disk, and the one in force in a running router."""
+    import json
+    import urllib.request
+
+    from ivr.engine import load_flowset
+
+    settings = _settings()
+    try:
+        flows = load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
+        click.echo(f"on disk:   version {flows.version} (passes `ivr check`)")
+        on_disk = flows.version
+    except LoadError as exc:
+        click.echo(f"on disk:   {len(exc.problems)} problem(s); a router keeps its last good "
+                   "version (run `ivr check`)")
+        on_disk = ""
+    if not url:
+        return
+    with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=10) as answer:  # noqa: S310
+        health = json.loads(answer.read())
+    click.echo(f"in force:  version {health['version']}, loaded {health['loaded_at']}, "
+               f"Redis {health['redis']}")
+    for problem in health.get("refused", []):
+        click.echo(f"refused:   {problem}")
+    if on_disk and on_disk != health["version"]:
+        click.echo("the running router has not loaded the files on disk yet (it looks every "
+                   "2 seconds; on another host, copy the files there)")
+
+
 @main.command("test")
 @click.option("--verbose", "-v", is_flag=True, help="Also print what each call heard and dialled.")
 def test_scenarios(verbose: bool) -> None:

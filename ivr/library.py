@@ -1,8 +1,10 @@
 """The flows, prompts, roster and regions in force, reloaded when their files change.
 
 Supervisors edit files on disk; within a couple of seconds new calls use the new version,
-without a restart. A version that does not load is refused: the last good one stays in force,
-and the refusal is logged with every problem (`ivr check` shows the same problems).
+without a restart, while calls in progress finish on the version they started with (recent
+versions stay in memory, keyed by their content hash). A version that does not load is
+refused: the last good one stays in force, and the refusal is logged with every problem
+(`ivr check` shows the same problems).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ivr.yamlsrc import LoadError, Problem
 
 log = logging.getLogger("ivr.library")
 CHECK_EVERY_SECONDS = 2.0
+KEEP_VERSIONS = 16  # a call lasts minutes; supervisors rarely publish 16 versions in that time
 
 
 def fingerprint(*folders: Path) -> tuple[tuple[str, int, int], ...]:
@@ -40,6 +43,7 @@ class Library:
         self._lock = threading.Lock()
         self._seen = fingerprint(*folders)
         self._flows = load()  # at start-up a failure is fatal: there is no last good version
+        self._versions: dict[str, FlowSet] = {self._flows.version: self._flows}
         self._checked = time.monotonic()
         self.loaded_at = time.time()
         self.refused: list[Problem] = []
@@ -48,6 +52,10 @@ class Library:
         if time.monotonic() - self._checked >= self._every:
             self.reload()
         return self._flows
+
+    def version(self, version: str) -> FlowSet:
+        """The version a call started on, if this process still has it; else the one in force."""
+        return self._versions.get(version) or self.current()
 
     def reload(self, force: bool = False) -> bool:
         """Load the files again if they changed; True if a new version is now in force."""
@@ -65,5 +73,8 @@ class Library:
                           "\n".join(str(p) for p in exc.problems))
                 return False
             self._flows, self.refused, self.loaded_at = flows, [], time.time()
+            self._versions[flows.version] = flows
+            while len(self._versions) > KEEP_VERSIONS:
+                del self._versions[next(iter(self._versions))]
             log.info("loaded flows version %s", flows.version)
             return True

@@ -53,8 +53,9 @@ class Voice:
     spool: Spool
     clock: Callable[[], float] = time.time  # seconds since the epoch; tests fix it
 
-    def flows(self) -> FlowSet:
-        return self.library.current()
+    def flows(self, started: Start | None = None) -> FlowSet:
+        """What is in force now, or what the call started on when `started` is given."""
+        return self.library.version(started.published) if started else self.library.current()
 
     def renderer(self, flows: FlowSet) -> Renderer:
         return Renderer(flows.catalogue, self.settings.public_base_url or "",
@@ -121,7 +122,7 @@ def _advance(event: Event, release: tuple[str, ...] = ()) -> Response:
     start = events[0]
     if not isinstance(start, Start):
         raise BadWebhook("a webhook for a call whose start we do not know")
-    flows = ctx.flows()
+    flows = ctx.flows(start)
     _, reply = replay(flows.flows[start.flow], events, flows.routing, busy)
     return twiml(ctx.renderer(flows).render(reply, key, start.to))
 
@@ -140,7 +141,7 @@ def incoming() -> Response:
     caller_key = ctx.caller_keys.key(request.form.get("From", ""))
     return _advance(Start(flow.name, flow.version, to, ctx.clock(),
                           region.id if region else None, source if region else "unknown",
-                          caller_key))
+                          caller_key, flows.version))
 
 
 @bp.post("/gather")
@@ -175,7 +176,8 @@ def status() -> Response:
     ended = Ended(call_status, int(duration) if duration.isdigit() else None, ctx.clock())
     try:
         events, _ = ctx.calls.append(key, ended)
-        record = record_from_log(key, events, ctx.flows())
+        started = events[0] if isinstance(events[0], Start) else None
+        record = record_from_log(key, events, ctx.flows(started))
         if record is not None:
             enqueue_record(ctx.redis, ctx.settings.queue_name, record,
                            ctx.settings.retry_intervals)
@@ -214,7 +216,7 @@ def operator_whisper() -> Response:
     events = ctx.calls.read(key)
     if not events or not isinstance(events[0], Start):
         raise BadWebhook("the caller's call is not known (it may have ended)")
-    flows = ctx.flows()
+    flows = ctx.flows(events[0])
     state, _ = replay(flows.flows[events[0].flow], events, flows.routing)
     operator = flows.routing.roster.operators.get(leg.removeprefix("op:"))
     return twiml(ctx.renderer(flows).whisper(whisper(state, operator), key, leg))

@@ -91,6 +91,11 @@ def test_ivr_serve_runs_web_worker_and_redis_and_stores_a_record(tmp_path: Path)
                               env=env, capture_output=True, text=True, timeout=60)
         assert call.returncode == 0, call.stderr
         assert "Result: connected to +7" in call.stdout
+        status = subprocess.run([ivr, "status", "--url", f"http://127.0.0.1:{port}"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0, status.stderr
+        on_disk = status.stdout.split("on disk:   version ")[1].split()[0]
+        assert f"in force:  version {on_disk}, loaded " in status.stdout
 
         def stored() -> bool:
             with sqlite3.connect(database) as db:

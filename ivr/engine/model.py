@@ -27,6 +27,7 @@ class Start:
     region: str | None = None
     region_source: str = "unknown"  # dialled, hint, chosen or unknown
     caller_key: str | None = None  # the caller's monthly pseudonym (ivr.pseudonyms)
+    published: str = ""  # the version of all flows, prompts and routing the call started on
 
 
 @dataclass(frozen=True)
