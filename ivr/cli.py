@@ -157,6 +157,35 @@ def status(url: str) -> None:
                    "2 seconds; on another host, copy the files there)")
 
 
+@main.command()
+@click.argument("flow", required=False)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg", "png"]),
+              default="mermaid", show_default=True,
+              help="svg and png need Graphviz's `dot` (apt-get install graphviz).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+def graph(flow: str | None, fmt: str, output: str | None) -> None:
+    """Draw a flow (the default flow unless named): Mermaid text, DOT, SVG or PNG."""
+    from ivr import graph as drawing
+
+    flows = _load_or_exit()
+    chosen = flows.flows.get(flow or flows.default)
+    if chosen is None:
+        raise click.BadParameter(f"no flow named '{flow}'; flows: {', '.join(flows.flows)}",
+                                 param_hint="FLOW")
+    if fmt in ("svg", "png"):
+        try:
+            data = drawing.render(chosen, fmt)
+        except FileNotFoundError as exc:
+            raise click.ClickException(f"{exc}; `--format mermaid` needs nothing") from exc
+    else:
+        data = (drawing.mermaid(chosen) if fmt == "mermaid" else drawing.dot(chosen)).encode()
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(data.decode() if fmt not in ("svg", "png") else data, nl=False)
+
+
 @main.command("test")
 @click.option("--verbose", "-v", is_flag=True, help="Also print what each call heard and dialled.")
 def test_scenarios(verbose: bool) -> None:
