@@ -361,6 +361,33 @@ def audio() -> None:
     """Prompt recordings."""
 
 
+@audio.command("check")
+def audio_check() -> None:
+    """List missing recordings, formats bad for telephones, prompts that are too long, and
+    files no prompt uses. Exits 1 when a caller would hear a wrong or missing prompt."""
+    from ivr.audio_check import check_audio
+    from ivr.engine.flowset import CATALOGUE_FILE
+    from ivr.prompts import ExtraPrompt, load_catalogue
+    from ivr.routing.regions import load_regions
+
+    settings = _settings()
+    try:
+        regions = load_regions(settings.flows_dir / "regions.yaml")
+        names = {f"region.{r.id}": ExtraPrompt(regions.file, r.line, r.names)
+                 for r in regions.regions.values()}
+        catalogue = load_catalogue(settings.flows_dir / CATALOGUE_FILE, settings.audio_dir,
+                                   extra=names, require_recordings=False)
+    except LoadError as exc:
+        raise click.ClickException(f"the prompts do not load:\n{exc}") from exc
+    findings = check_audio(catalogue, settings.audio_dir)
+    for finding in findings:
+        click.echo(str(finding))
+    serious = sum(f.serious for f in findings)
+    click.echo(f"{len(catalogue.prompts)} prompts checked: {serious} error(s), "
+               f"{len(findings) - serious} note(s)")
+    sys.exit(1 if serious else 0)
+
+
 @audio.command("build")
 @click.option("--all", "overwrite", is_flag=True, help="Re-render existing files too.")
 @click.option("--prompt", "only", multiple=True, help="Only this prompt id (repeatable).")

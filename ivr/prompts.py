@@ -81,7 +81,8 @@ class ExtraPrompt:
 
 
 def load_catalogue(path: Path, audio_dir: Path, label: str | None = None,
-                   extra: Mapping[str, ExtraPrompt] | None = None) -> Catalogue:
+                   extra: Mapping[str, ExtraPrompt] | None = None,
+                   require_recordings: bool = True) -> Catalogue:
     """Load `prompts.yaml` and find each prompt's recordings; raise LoadError listing every problem."""
     name = label or path.name
     data = load_yaml(path, name)
@@ -122,7 +123,7 @@ def load_catalogue(path: Path, audio_dir: Path, label: str | None = None,
             if rec is not None:
                 recordings[language] = rec
                 digest.update(rec.version.encode())
-            elif language not in SAY_VOICES:
+            elif language not in SAY_VOICES and require_recordings:
                 problems.append(Problem(
                     file, where, prompt_id,
                     f"no recording audio/{language}/{prompt_id}.wav, and no Twilio voice speaks "
