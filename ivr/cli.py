@@ -91,14 +91,25 @@ def _replay_spool_in_background(settings: Settings, every: float = 60.0) -> None
 def check() -> None:
     """Check every flow and prompt; print each problem as file:line: step: sentence."""
     from ivr.engine import load_flowset
+    from ivr.engine.flowset import display_path
+    from ivr.schemas import schema_problems
 
     settings = _settings()
+    problems = []
     try:
         flows = load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow)
     except LoadError as exc:
-        for problem in exc.problems:
+        problems = exc.problems
+    files = [*sorted(settings.flows_dir.glob("*.yaml")),
+             *sorted((settings.flows_dir / "scenarios").glob("*.yaml"))]
+    with_problems = {p.file for p in problems}
+    for path in files:  # the editors' schemas catch what is left, e.g. `active: "no"`
+        if display_path(path) not in with_problems:
+            problems = [*problems, *schema_problems(path, display_path(path))]
+    if problems:
+        for problem in problems:
             click.echo(str(problem))
-        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
         sys.exit(1)
     for flow in flows.flows.values():
         click.echo(f"ok  {flow.file}: flow '{flow.name}', {len(flow.steps)} steps, "
@@ -184,6 +195,20 @@ def graph(flow: str | None, fmt: str, output: str | None) -> None:
         click.echo(f"wrote {output}")
     else:
         click.echo(data.decode() if fmt not in ("svg", "png") else data, nl=False)
+
+
+@main.command(hidden=True)
+@click.option("--write", is_flag=True, help="Rewrite the shipped schema files.")
+def schemas(write: bool) -> None:
+    """The JSON Schemas for editors (ivr/schemas/*.schema.json)."""
+    from ivr import schemas as editor_schemas
+
+    if write:
+        for path in editor_schemas.write_all():
+            click.echo(f"wrote {path}")
+        return
+    for name in editor_schemas.SCHEMAS:
+        click.echo(editor_schemas.FOLDER / f"{name}.schema.json")
 
 
 @main.command("test")

@@ -116,14 +116,14 @@ def test_a_retry_without_a_bound_is_refused(flows_dir: Path) -> None:
                               "consultant}\n    wrong_key: {prompts: [wrong_key], retries: 2",
                               "no_input: {prompts: [no_input], then: consultant}\n    "
                               "wrong_key: {prompts: [wrong_key], retries: 2")
-    assert problems == [f"flows/{FLOW}:35: greeting: 'no_input' needs 'retries', a bound on how "
+    assert problems == [f"flows/{FLOW}:36: greeting: 'no_input' needs 'retries', a bound on how "
                         "often the menu repeats"]
 
 
 def test_too_many_retries_are_refused(flows_dir: Path) -> None:
     problems = problems_after(flows_dir, "retries: 2, then: consultant}\n\n  kazakh",
                               "retries: 9, then: consultant}\n\n  kazakh")
-    assert problems == [f"flows/{FLOW}:36: greeting: 'retries' must be a whole number from 0 "
+    assert problems == [f"flows/{FLOW}:37: greeting: 'retries' must be a whole number from 0 "
                         "to 3"]
 
 
@@ -203,20 +203,20 @@ def test_a_flow_that_hangs_up_on_a_silent_caller_is_refused(flows_dir: Path) -> 
                               "consultant}\n\n  kazakh")
     assert any("greeting: a caller who presses nothing is never put through to a person" in p
                for p in problems), problems
-    assert any(":35: greeting: a caller who stays silent here is never put through" in p
+    assert any(":36: greeting: a caller who stays silent here is never put through" in p
                for p in problems), problems
 
 
 def test_a_flow_where_zero_does_not_reach_a_person_is_refused(flows_dir: Path) -> None:
     problems = problems_after(flows_dir, '"0": consultant', '"0": all_busy')
-    assert f"flows/{FLOW}:29: greeting: key 0 must put the caller through to a person from " \
+    assert f"flows/{FLOW}:30: greeting: key 0 must put the caller through to a person from " \
            "every menu; add '0' to 'anywhere'" in problems
     assert any("main_menu: key 0 must put the caller through" in p for p in problems)
 
 
 def test_a_menu_timeout_outside_five_to_eight_seconds_is_refused(flows_dir: Path) -> None:
     (problem,) = problems_after(flows_dir, "timeout: 6", "timeout: 20")
-    assert problem == f"flows/{FLOW}:31: greeting: 'timeout' must be a whole number from 5 to 8"
+    assert problem == f"flows/{FLOW}:32: greeting: 'timeout' must be a whole number from 5 to 8"
 
 
 def test_a_language_outside_the_flow_is_refused(flows_dir: Path) -> None:

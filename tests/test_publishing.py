@@ -40,7 +40,7 @@ def test_a_bad_edit_is_refused_while_calls_go_on(phone: Phone, flows_dir: Path,
     assert "/audio/ru/main_menu.wav" in (document[0][0].text or "")
     assert phone.call(["2", "1"]).connected_to == OPERATOR
     health = phone.app.test_client().get("/healthz").get_json()
-    assert health["refused"][0].startswith("flows/hotline150.yaml:34: greeting:")
+    assert health["refused"][0].startswith("flows/hotline150.yaml:35: greeting:")
 
 
 def test_ivr_status_compares_the_files_with_the_router(settings: Settings, flows_dir: Path,

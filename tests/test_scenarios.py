@@ -35,7 +35,7 @@ def test_a_scenario_fails_when_the_flow_changes_behaviour(flows_dir: Path) -> No
         "try: [operators, regional, national]", "try: [national]"))
     code, output = run_tests(flows)
     assert code == 1
-    assert ("FAIL  flows/scenarios/hotline150.yaml:24: a Russian caller asks for a consultant; "
+    assert ("FAIL  flows/scenarios/hotline150.yaml:25: a Russian caller asks for a consultant; "
             "the operators ring in turn") in output
     assert "dials: expected ['dana', 'aigerim'], dialled ['national']" in output
 
