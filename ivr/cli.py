@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import secrets
 import sys
@@ -16,7 +17,7 @@ import click
 
 from ivr.engine import FlowSet
 from ivr.settings import ConfigError, Settings
-from ivr.yamlsrc import LoadError
+from ivr.yamlsrc import LoadError, with_columns
 
 
 def _settings() -> Settings:
@@ -88,8 +89,11 @@ def _replay_spool_in_background(settings: Settings, every: float = 60.0) -> None
 
 
 @main.command()
-def check() -> None:
-    """Check every flow and prompt; print each problem as file:line: step: sentence."""
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: for tools and CI.")
+def check(fmt: str) -> None:
+    """Check every flow, prompt, roster and region file; print each problem as
+    file:line:column: step: sentence. Exit status: 0 all good, 1 problems, 2 a usage error."""
     from ivr.engine import load_flowset
     from ivr.engine.flowset import display_path
     from ivr.schemas import schema_problems
@@ -106,6 +110,12 @@ def check() -> None:
     for path in files:  # the editors' schemas catch what is left, e.g. `active: "no"`
         if display_path(path) not in with_problems:
             problems = [*problems, *schema_problems(path, display_path(path))]
+    problems = with_columns(problems)
+    if fmt == "json":
+        click.echo(json.dumps({"ok": not problems, "problems": [p.as_dict() for p in problems],
+                               "version": None if problems else flows.version},
+                              ensure_ascii=False, indent=2))
+        sys.exit(1 if problems else 0)
     if problems:
         for problem in problems:
             click.echo(str(problem))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,42 @@ from yaml.nodes import MappingNode
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in a file, in plain words: printed as `file:line: step: message`."""
+    """One thing wrong in a file, in plain words: `file:line[:column]: step: message`."""
 
     file: str
     line: int
     step: str
     message: str
+    column: int = 0
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
+        where = f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
         return f"{where}: {self.step}: {self.message}" if self.step else f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "column": self.column or None,
+                "step": self.step or None, "message": self.message}
+
+
+def with_columns(problems: Sequence[Problem]) -> list[Problem]:
+    """Give each problem the column where its line's content starts: where the key is, in the
+    block-style YAML supervisors write."""
+    texts: dict[str, list[str]] = {}
+    found = []
+    for problem in problems:
+        if problem.file not in texts:
+            try:
+                texts[problem.file] = Path(problem.file).read_text("utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                texts[problem.file] = []
+        lines = texts[problem.file]
+        column = problem.column
+        if not column and 0 < problem.line <= len(lines):
+            text = lines[problem.line - 1]
+            column = len(text) - len(text.lstrip()) + 1 + (2 if text.lstrip().startswith("- ")
+                                                           else 0)
+        found.append(replace(problem, column=column))
+    return found
 
 
 class LoadError(Exception):

@@ -241,3 +241,25 @@ def test_ivr_check_passes_on_the_shipped_flows() -> None:
     result = CliRunner().invoke(main, ["check"], env={"IVR_FLOWS_DIR": None})
     assert result.exit_code == 0, result.output
     assert "ok  flows/hotline150.yaml: flow 'hotline150'" in result.output
+
+
+def test_ivr_check_gives_columns_and_json_for_tools(flows_dir: Path) -> None:
+    import json
+
+    problems_after(flows_dir, '"2": russian', '"2": rusian')
+    env = {"IVR_FLOWS_DIR": str(flows_dir)}
+    text = CliRunner().invoke(main, ["check"], env=env).output
+    line = line_of(flows_dir, '"2": rusian')
+    assert f"flows/{FLOW}:{line}:7: greeting: 'key 2' leads to" in text
+    result = CliRunner().invoke(main, ["check", "--format", "json"], env=env)
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["ok"] is False
+    assert report["problems"][0] == {
+        "file": f"flows/{FLOW}", "line": line, "column": 7, "step": "greeting",
+        "message": "'key 2' leads to a step that does not exist: 'rusian' (did you mean "
+                   "'russian'?)"}
+    good = json.loads(CliRunner().invoke(main, ["check", "--format", "json"],
+                                         env={"IVR_FLOWS_DIR": None}).output)
+    assert good["ok"] is True
+    assert good["problems"] == []

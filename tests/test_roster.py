@@ -121,7 +121,7 @@ def test_ivr_check_reports_roster_problems(flows_dir: Path) -> None:
     (flows_dir / "roster.yaml").write_text(WEEKDAY_ROSTER.replace('"18:00"', '"18:70"'))
     result = CliRunner().invoke(main, ["check"], env={"IVR_FLOWS_DIR": str(flows_dir)})
     assert result.exit_code == 1
-    assert "flows/roster.yaml:5: 'to' must be a time such as \"08:00\" or \"24:00\"" in result.output
+    assert "flows/roster.yaml:5:5: 'to' must be a time such as \"08:00\" or \"24:00\"" in result.output
 
 
 def test_roster_gaps_on_the_shipped_example() -> None:

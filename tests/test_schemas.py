@@ -46,5 +46,5 @@ def test_ivr_check_reports_what_only_the_schema_catches(flows_dir: Path) -> None
                                                  'languages: [kk, ru], active: "no"}'))
     result = CliRunner().invoke(main, ["check"], env={"IVR_FLOWS_DIR": str(flows_dir)})
     assert result.exit_code == 1
-    assert ("flows/roster.yaml:3: operators/olga/active: 'no' is not of type 'boolean' "
+    assert ("flows/roster.yaml:3:3: operators/olga/active: 'no' is not of type 'boolean' "
             "(schema)") in result.output
