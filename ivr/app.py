@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, send_
 from ivr import tags, webhooks
 from ivr.clock import check_kazakhstan_offset
 from ivr.engine import FlowSet, load_flowset
+from ivr.i18n import set_language
 from ivr.library import Library
 from ivr.prompts import LANGUAGE_NAMES
 from ivr.pseudonyms import CallerKeys
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None,
         raise ConfigError("REDIS_URL is not set: start Redis and set it, or run `ivr serve`, "
                           "which starts an embedded Redis for local use.")
     check_kazakhstan_offset()
+    set_language(settings.messages_language)
     library = Library(
         lambda: load_flowset(settings.flows_dir, settings.audio_dir, settings.default_flow),
         (settings.flows_dir, settings.audio_dir),

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from ivr.engine import FlowSet
+from ivr.i18n import _
 from ivr.settings import ConfigError, Settings
 from ivr.yamlsrc import LoadError, with_columns
 
@@ -25,8 +26,12 @@ def _settings() -> Settings:
 
 
 @click.group(help="Voice IVR router for the 150 hotline. Each command has its own --help.")
-def main() -> None:
-    pass
+@click.option("--lang", type=click.Choice(["en", "ru"]), envvar="IVR_MESSAGES", default="en",
+              show_default=True, help="Language of problem messages (or IVR_MESSAGES).")
+def main(lang: str) -> None:
+    from ivr.i18n import set_language
+
+    set_language(lang)
 
 
 @main.command()
@@ -119,7 +124,7 @@ def check(fmt: str) -> None:
     if problems:
         for problem in problems:
             click.echo(str(problem))
-        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        click.echo(_("{count} problem(s) found.").format(count=len(problems)), err=True)
         sys.exit(1)
     for flow in flows.flows.values():
         click.echo(f"ok  {flow.file}: flow '{flow.name}', {len(flow.steps)} steps, "

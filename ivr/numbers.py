@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import phonenumbers
 
+from ivr.i18n import _
+
 
 def dialable_problem(number: object) -> str | None:
     """Why a number cannot be dialled through Twilio, or None if it can."""
     text = str(number)
     if not text.startswith("+"):
-        return (f"'{text}' is not a full international number; Twilio dials only numbers such as "
-                f"+77172000000 (102, 112 and 150 cannot be dialled through Twilio)")
+        return _(
+            "'{text}' is not a full international number; Twilio dials only numbers such "
+            "as +77172000000 (102, 112 and 150 cannot be dialled through Twilio)"
+        ).format(text=text)
     try:
         parsed = phonenumbers.parse(text)
     except phonenumbers.NumberParseException:
-        return f"'{text}' is not a phone number"
+        return _("'{text}' is not a phone number").format(text=text)
     if not phonenumbers.is_valid_number(parsed) or text != phonenumbers.format_number(
         parsed, phonenumbers.PhoneNumberFormat.E164
     ):
-        return f"'{text}' is not a valid number in E.164 form (+ country code and digits, no spaces)"
+        return _(
+            "'{text}' is not a valid number in E.164 form (+ country code and digits, no spaces)"
+        ).format(text=text)
     return None

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.i18n import N_, _
 from ivr.yamlsrc import LoadError, Node, Problem, load_yaml
 
 # Languages a Twilio <Say> voice speaks well, with the voice and its language tag.
@@ -21,7 +22,7 @@ SAY_VOICES: Mapping[str, tuple[str, str]] = {
     "ru": ("Polly.Tatyana", "ru-RU"),
     "en": ("Polly.Joanna", "en-US"),
 }
-LANGUAGE_NAMES: Mapping[str, str] = {"kk": "Kazakh", "ru": "Russian", "en": "English"}
+LANGUAGE_NAMES: Mapping[str, str] = {"kk": N_("Kazakh"), "ru": N_("Russian"), "en": N_("English")}
 AUDIO_SUFFIXES = (".wav", ".mp3")
 
 
@@ -80,30 +81,35 @@ class ExtraPrompt:
     texts: Mapping[str, str]
 
 
-def load_catalogue(path: Path, audio_dir: Path, label: str | None = None,
-                   extra: Mapping[str, ExtraPrompt] | None = None,
-                   require_recordings: bool = True) -> Catalogue:
+def load_catalogue(
+    path: Path,
+    audio_dir: Path,
+    label: str | None = None,
+    extra: Mapping[str, ExtraPrompt] | None = None,
+    require_recordings: bool = True,
+) -> Catalogue:
     """Load `prompts.yaml` and find each prompt's recordings; raise LoadError listing every problem."""
     name = label or path.name
     data = load_yaml(path, name)
     problems: list[Problem] = []
     raw = data.get("prompts")
     if not isinstance(raw, Node):
-        raise LoadError([Problem(name, data.line, "", "expected a 'prompts:' mapping of prompt ids")])
+        raise LoadError([Problem(name, data.line, "", _("expected a 'prompts:' mapping of prompt ids"))])
     for key in data:
         if key != "prompts":
-            problems.append(Problem(name, data.line_of(key), "", f"unknown key '{key}'"))
+            problems.append(Problem(name, data.line_of(key), "", _("unknown key '{key}'").format(key=key)))
     prompts: dict[str, Prompt] = {}
     digest = hashlib.sha256(path.read_bytes())
     entries: list[tuple[str, str, int, object, Node | None]] = [
         (name, prompt_id, raw.line_of(prompt_id), texts, texts if isinstance(texts, Node) else None)
         for prompt_id, texts in raw.items()
     ]
-    entries += [(e.file, prompt_id, e.line, dict(e.texts), None)
-                for prompt_id, e in (extra or {}).items()]
+    entries += [(e.file, prompt_id, e.line, dict(e.texts), None) for prompt_id, e in (extra or {}).items()]
     for file, prompt_id, line, texts, node in entries:
         if not isinstance(texts, dict) or not texts:
-            problems.append(Problem(file, line, prompt_id, "give the text in each language, e.g. 'ru: ...'"))
+            problems.append(
+                Problem(file, line, prompt_id, _("give the text in each language, e.g. 'ru: ...'"))
+            )
             continue
         clean: dict[str, str] = {}
         recordings: dict[str, Recording] = {}
@@ -112,11 +118,27 @@ def load_catalogue(path: Path, audio_dir: Path, label: str | None = None,
             if language not in LANGUAGE_NAMES:
                 known = ", ".join(LANGUAGE_NAMES)
                 problems.append(
-                    Problem(file, where, prompt_id, f"unknown language '{language}' (known: {known})"))
+                    Problem(
+                        file,
+                        where,
+                        prompt_id,
+                        _("unknown language '{language}' (known: {known})").format(
+                            language=language, known=known
+                        ),
+                    )
+                )
                 continue
             if not isinstance(text, str) or not text.strip():
                 problems.append(
-                    Problem(file, where, prompt_id, f"the {LANGUAGE_NAMES[language]} text is empty"))
+                    Problem(
+                        file,
+                        where,
+                        prompt_id,
+                        _("the {language_name} text is empty").format(
+                            language_name=_(LANGUAGE_NAMES[language])
+                        ),
+                    )
+                )
                 continue
             clean[language] = text.strip()
             rec = _find_recording(audio_dir, language, prompt_id)
@@ -124,11 +146,20 @@ def load_catalogue(path: Path, audio_dir: Path, label: str | None = None,
                 recordings[language] = rec
                 digest.update(rec.version.encode())
             elif language not in SAY_VOICES and require_recordings:
-                problems.append(Problem(
-                    file, where, prompt_id,
-                    f"no recording audio/{language}/{prompt_id}.wav, and no Twilio voice speaks "
-                    f"{LANGUAGE_NAMES[language]}: record the prompt (see the README's audio section)",
-                ))
+                problems.append(
+                    Problem(
+                        file,
+                        where,
+                        prompt_id,
+                        _(
+                            "no recording audio/{language}/{prompt_id}.wav, and no Twilio voice "
+                            "speaks {language_name}: record the prompt (see the README's audio "
+                            "section)"
+                        ).format(
+                            language=language, prompt_id=prompt_id, language_name=_(LANGUAGE_NAMES[language])
+                        ),
+                    )
+                )
         prompts[prompt_id] = Prompt(prompt_id, line, clean, recordings)
     if problems:
         raise LoadError(problems)

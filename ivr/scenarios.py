@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.engine import FlowSet
+from ivr.i18n import _
 from ivr.pseudonyms import call_key
 from ivr.records import record_from_log
 from ivr.settings import Settings
@@ -38,8 +39,19 @@ from ivr.simulator import SimulatedCall, Transcript, answer, press
 from ivr.yamlsrc import LoadError, Node, Problem, load_yaml, suggest
 
 SCENARIO_KEYS = ("name", "at", "to", "caller", "press", "answers", "expect")
-EXPECT_KEYS = ("hears", "dials", "connected", "outcome", "language", "region", "region_source",
-               "silent", "emergency", "destination", "operator")
+EXPECT_KEYS = (
+    "hears",
+    "dials",
+    "connected",
+    "outcome",
+    "language",
+    "region",
+    "region_source",
+    "silent",
+    "emergency",
+    "destination",
+    "operator",
+)
 DEFAULT_CALLER = "+77011234567"  # a mobile: no region hint
 
 
@@ -80,12 +92,13 @@ def load_scenarios(folder: Path, label: str = "flows/scenarios") -> list[Scenari
         defaults = data.get("defaults", Node())
         items = data.get("scenarios")
         if not isinstance(items, list):
-            problems.append(Problem(name, data.line, "", "expected 'scenarios:', a list"))
+            problems.append(Problem(name, data.line, "", _("expected 'scenarios:', a list")))
             continue
         for item in items:
             if not isinstance(item, Node):
-                problems.append(Problem(name, data.line_of("scenarios"), "",
-                                        "each scenario must be a mapping"))
+                problems.append(
+                    Problem(name, data.line_of("scenarios"), "", _("each scenario must be a mapping"))
+                )
                 continue
             merged = Node({**(defaults if isinstance(defaults, Node) else {}), **item})
             merged.line, merged.key_lines = item.line, item.key_lines
@@ -99,22 +112,39 @@ def _scenario(file: str, node: Node, problems: list[Problem]) -> Scenario:
     title = str(node.get("name", f"line {node.line}"))
     for key in node:
         if key not in SCENARIO_KEYS:
-            problems.append(Problem(file, node.line_of(key), title, f"unknown key '{key}'"
-                                    f"{suggest(key, SCENARIO_KEYS)}"))
+            problems.append(
+                Problem(
+                    file,
+                    node.line_of(key),
+                    title,
+                    _("unknown key '{key}'{hint}").format(key=key, hint=suggest(key, SCENARIO_KEYS)),
+                )
+            )
     expect = node.get("expect", Node())
     if not isinstance(expect, Node) or not expect:
-        problems.append(Problem(file, node.line, title, "a scenario needs 'expect:'"))
+        problems.append(Problem(file, node.line, title, _("a scenario needs 'expect:'")))
         expect = Node()
     for key in expect:
         if key not in EXPECT_KEYS:
-            problems.append(Problem(file, expect.line_of(key), title, f"unknown expectation "
-                                    f"'{key}'{suggest(key, EXPECT_KEYS)}; known: "
-                                    f"{', '.join(EXPECT_KEYS)}"))
+            problems.append(
+                Problem(
+                    file,
+                    expect.line_of(key),
+                    title,
+                    _("unknown expectation '{key}'{hint}; known: {EXPECT_KEYS}").format(
+                        key=key, hint=suggest(key, EXPECT_KEYS), EXPECT_KEYS=", ".join(EXPECT_KEYS)
+                    ),
+                )
+            )
     keys = node.get("press", [])
     keys = keys if isinstance(keys, list) else [keys]
     return Scenario(
-        file=file, line=node.line, name=title, at=str(node.get("at", "")),
-        to=str(node.get("to", "150")), caller=str(node.get("caller", DEFAULT_CALLER)),
+        file=file,
+        line=node.line,
+        name=title,
+        at=str(node.get("at", "")),
+        to=str(node.get("to", "150")),
+        caller=str(node.get("caller", DEFAULT_CALLER)),
         press=tuple(None if k in (None, "") else str(k) for k in keys),
         answers=tuple(str(a) for a in node.get("answers", []) or []),
         expect=dict(expect),
@@ -125,8 +155,13 @@ def destination_names(flows: FlowSet) -> dict[str, str]:
     """What each number the router may dial is called in scenarios."""
     names = {number: name for flow in flows.flows.values() for name, number in flow.numbers.items()}
     names.update({op.phone: op.id for op in flows.routing.roster.operators.values()})
-    names.update({number: f"regional:{region.id}"
-                  for region in flows.routing.regions.regions.values() for number in region.lines})
+    names.update(
+        {
+            number: f"regional:{region.id}"
+            for region in flows.routing.regions.regions.values()
+            for number in region.lines
+        }
+    )
     return names
 
 
@@ -146,8 +181,10 @@ def heard_prompts(transcript: Transcript) -> list[str]:
 def _matches_hears(expected: list[str], heard: list[str]) -> bool:
     if len(expected) != len(heard):
         return False
-    return all(want == got if "@" in want else want == got.split("@")[0]
-               for want, got in zip(expected, heard, strict=True))
+    return all(
+        want == got if "@" in want else want == got.split("@")[0]
+        for want, got in zip(expected, heard, strict=True)
+    )
 
 
 class Runner:
@@ -155,9 +192,12 @@ class Runner:
     the rotation starts afresh), at the scenario's time."""
 
     def __init__(self, settings: Settings, flows: FlowSet) -> None:
-        self.settings = replace(settings, twilio_auth_token=secrets.token_hex(16),
-                                hmac_secret=settings.hmac_secret or secrets.token_bytes(32),
-                                public_base_url=None)
+        self.settings = replace(
+            settings,
+            twilio_auth_token=secrets.token_hex(16),
+            hmac_secret=settings.hmac_secret or secrets.token_bytes(32),
+            public_base_url=None,
+        )
         self.now = 0.0
         self.flows = flows
         self.names = destination_names(flows)
@@ -175,18 +215,23 @@ class Runner:
         self.now = moment.timestamp()
         sid = "CA" + secrets.token_hex(16)
         voice = self.app.extensions["ivr.voice"]
-        sim = SimulatedCall(self.app.test_client(), self.settings.twilio_auth_token,
-                            voice.flows().catalogue, call_sid=sid, caller=scenario.caller,
-                            to=scenario.to)
+        sim = SimulatedCall(
+            self.app.test_client(),
+            self.settings.twilio_auth_token,
+            voice.flows().catalogue,
+            call_sid=sid,
+            caller=scenario.caller,
+            to=scenario.to,
+        )
         transcript = sim.run(press(scenario.press), answer(scenario.answers))
         key = call_key(self.settings.hmac_secret, sid)
         record = record_from_log(key, voice.calls.read(key), voice.flows())
         actual: dict[str, Any] = {
             "hears": heard_prompts(transcript),
-            "dials": [",".join(self.names.get(n, n) for n in number.split(","))
-                      for number, _ in transcript.dialled],
-            "connected": self.names.get(transcript.connected_to or "", transcript.connected_to)
-            or "nobody",
+            "dials": [
+                ",".join(self.names.get(n, n) for n in number.split(",")) for number, _ in transcript.dialled
+            ],
+            "connected": self.names.get(transcript.connected_to or "", transcript.connected_to) or "nobody",
             **(record.payload() if record else {}),
         }
         return Outcome(scenario, tuple(self._compare(scenario.expect, actual)), transcript)

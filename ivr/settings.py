@@ -37,6 +37,7 @@ class Settings:
     repeat_window_days: int = 30
     retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 3600)
     tags_secret: str = ""
+    messages_language: str = "en"
     call_ttl_seconds: int = 6 * 3600
     redis_timeout_seconds: float = 0.5
 
@@ -64,6 +65,7 @@ class Settings:
             retention_days=_int(env, "IVR_RETENTION_DAYS", defaults.retention_days),
             repeat_window_days=_int(env, "IVR_REPEAT_WINDOW_DAYS", defaults.repeat_window_days),
             tags_secret=env.get("IVR_TAGS_SECRET", ""),
+            messages_language=env.get("IVR_MESSAGES") or "en",
         )
 
     def check_web(self) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode
 
+from ivr.i18n import _
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -32,8 +34,13 @@ class Problem:
         return f"{where}: {self.step}: {self.message}" if self.step else f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column or None,
-                "step": self.step or None, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column or None,
+            "step": self.step or None,
+            "message": self.message,
+        }
 
 
 def with_columns(problems: Sequence[Problem]) -> list[Problem]:
@@ -51,8 +58,7 @@ def with_columns(problems: Sequence[Problem]) -> list[Problem]:
         column = problem.column
         if not column and 0 < problem.line <= len(lines):
             text = lines[problem.line - 1]
-            column = len(text) - len(text.lstrip()) + 1 + (2 if text.lstrip().startswith("- ")
-                                                           else 0)
+            column = len(text) - len(text.lstrip()) + 1 + (2 if text.lstrip().startswith("- ") else 0)
         found.append(replace(problem, column=column))
     return found
 
@@ -104,7 +110,7 @@ def load_yaml(path: Path, label: str | None = None) -> Node:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError([Problem(name, 1, "", f"cannot read the file ({exc})")]) from exc
+        raise LoadError([Problem(name, 1, "", _("cannot read the file ({exc})").format(exc=exc))]) from exc
     loader = _Loader(text)
     loader.duplicates = []
     try:
@@ -112,16 +118,16 @@ def load_yaml(path: Path, label: str | None = None) -> Node:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise LoadError(
-            [Problem(name, line, "", f"this is not valid YAML: {exc.problem}")]
+            [Problem(name, line, "", _("this is not valid YAML: {problem}").format(problem=exc.problem))]
         ) from exc
     finally:
         loader.dispose()
     problems = [
-        Problem(name, line, "", f"the key '{key}' is written twice; keep one")
+        Problem(name, line, "", _("the key '{key}' is written twice; keep one").format(key=key))
         for key, line in loader.duplicates
     ]
     if not isinstance(data, Node):
-        problems.append(Problem(name, 1, "", "the file must be a mapping of keys to values"))
+        problems.append(Problem(name, 1, "", _("the file must be a mapping of keys to values")))
     if problems:
         raise LoadError(problems)
     assert isinstance(data, Node)
@@ -131,4 +137,4 @@ def load_yaml(path: Path, label: str | None = None) -> Node:
 def suggest(word: str, choices: Sequence[str]) -> str:
     """' (did you mean 'x'?)' for the closest choice, or nothing."""
     close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return _(" (did you mean '{word}'?)").format(word=close[0]) if close else ""

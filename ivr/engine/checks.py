@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ivr.engine.steps import Exit, Hangup, Menu, Step
+from ivr.i18n import _
 from ivr.yamlsrc import Problem, suggest
 
 
@@ -23,9 +24,16 @@ def _missing_targets(file: str, steps: Mapping[str, Step], known: set[str]) -> l
         for arrow in step.exits():
             if arrow.target and arrow.target not in known:
                 hint = suggest(arrow.target, sorted(known))
-                problems.append(Problem(file, arrow.line, step.id,
-                                        f"'{arrow.label}' leads to a step that does not exist: "
-                                        f"'{arrow.target}'{hint}"))
+                problems.append(
+                    Problem(
+                        file,
+                        arrow.line,
+                        step.id,
+                        _("'{label}' leads to a step that does not exist: '{target}'{hint}").format(
+                            label=arrow.label, target=arrow.target, hint=hint
+                        ),
+                    )
+                )
     return problems
 
 
@@ -53,13 +61,18 @@ def _silent_loops(file: str, steps: Mapping[str, Step]) -> list[Problem]:
         current: str | None = first
         while current is not None and current not in reported:
             if current in chain:
-                loop = [*chain[chain.index(current):], current]
+                loop = [*chain[chain.index(current) :], current]
                 reported.update(loop)
-                problems.append(Problem(
-                    file, steps[current].line, current,
-                    "these steps loop without waiting for a key and without a bound: "
-                    + " -> ".join(loop) + "; send one of them to a step that connects or ends",
-                ))
+                problems.append(
+                    Problem(
+                        file,
+                        steps[current].line,
+                        current,
+                        "these steps loop without waiting for a key and without a bound: "
+                        + " -> ".join(loop)
+                        + "; send one of them to a step that connects or ends",
+                    )
+                )
                 break
             chain.append(current)
             arrow = _silent_arrow(steps[current])
@@ -70,7 +83,7 @@ def _silent_loops(file: str, steps: Mapping[str, Step]) -> list[Problem]:
 def _reaches_person(start: str, steps: Mapping[str, Step]) -> str | None:
     """Follow the arrows taken without a valid key; return the hang-up step met first, if any."""
     current = start
-    for _ in range(len(steps) + 1):
+    for _hop in range(len(steps) + 1):
         step = steps[current]
         if step.CONNECTS:
             return None
@@ -83,8 +96,14 @@ def _reaches_person(start: str, steps: Mapping[str, Step]) -> str | None:
     return current
 
 
-def check_graph(file: str, start: str, steps: Mapping[str, Step], anywhere: Mapping[str, str],
-                known: set[str], deep: bool = True) -> list[Problem]:
+def check_graph(
+    file: str,
+    start: str,
+    steps: Mapping[str, Step],
+    anywhere: Mapping[str, str],
+    known: set[str],
+    deep: bool = True,
+) -> list[Problem]:
     """Check the graph; `known` holds every step id, including steps that failed to parse."""
     problems = _missing_targets(file, steps, known)
     if problems or not deep:
@@ -93,36 +112,65 @@ def check_graph(file: str, start: str, steps: Mapping[str, Step], anywhere: Mapp
     reachable = _reachable([start, *anywhere.values()], steps)
     for step in steps.values():
         if step.id not in reachable:
-            problems.append(Problem(file, step.line, step.id,
-                                    "no caller can reach this step; link it or remove it"))
+            problems.append(
+                Problem(file, step.line, step.id, _("no caller can reach this step; link it or remove it"))
+            )
     ends = {s.id for s in steps.values() if s.CONNECTS or isinstance(s, Hangup)}
     for step in steps.values():
         if not _reachable([step.id], steps) & ends:
-            problems.append(Problem(file, step.line, step.id,
-                                    "this step has no way out: no path leads to a person or "
-                                    "to the end of the call"))
+            problems.append(
+                Problem(
+                    file,
+                    step.line,
+                    step.id,
+                    _("this step has no way out: no path leads to a person or to the end of the call"),
+                )
+            )
     problems.extend(_silent_loops(file, steps))
     if problems:
         return problems
 
     stuck = _reaches_person(start, steps)
     if stuck:
-        problems.append(Problem(file, steps[start].line, start,
-                                f"a caller who presses nothing is never put through to a person "
-                                f"(the call ends at '{stuck}'); connect silent callers"))
+        problems.append(
+            Problem(
+                file,
+                steps[start].line,
+                start,
+                _(
+                    "a caller who presses nothing is never put through to a "
+                    "person (the call ends at '{stuck}'); connect silent callers"
+                ).format(stuck=stuck),
+            )
+        )
     for step in steps.values():
         if not isinstance(step, Menu):
             continue
         zero = dict((key, target) for key, target, _ in step.options).get("0") or anywhere.get("0")
         if zero is None or _reaches_person(zero, steps):
-            problems.append(Problem(file, step.line, step.id,
-                                    "key 0 must put the caller through to a person from every "
-                                    "menu; add '0' to 'anywhere'"))
-        for retry, what in ((step.no_input, "stays silent"), (step.wrong_key, "keeps pressing "
-                                                                                "wrong keys")):
+            problems.append(
+                Problem(
+                    file,
+                    step.line,
+                    step.id,
+                    _("key 0 must put the caller through to a person from every menu; add '0' to 'anywhere'"),
+                )
+            )
+        for retry, what in (
+            (step.no_input, _("stays silent")),
+            (step.wrong_key, _("keeps pressing wrong keys")),
+        ):
             stuck = _reaches_person(retry.then, steps)
             if stuck:
-                problems.append(Problem(file, retry.line, step.id,
-                                        f"a caller who {what} here is never put through to a "
-                                        f"person (the call ends at '{stuck}')"))
+                problems.append(
+                    Problem(
+                        file,
+                        retry.line,
+                        step.id,
+                        _(
+                            "a caller who {what} here is never put through to a "
+                            "person (the call ends at '{stuck}')"
+                        ).format(what=what, stuck=stuck),
+                    )
+                )
     return problems

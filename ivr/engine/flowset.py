@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.engine.flow import Flow, load_flow
+from ivr.i18n import _
 from ivr.prompts import Catalogue, ExtraPrompt, load_catalogue
 from ivr.routing import REGIONS_FILE, ROSTER_FILE, Routing, load_routing
 from ivr.routing.regions import load_regions
@@ -56,15 +57,13 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_flowset(flows_dir: Path, audio_dir: Path, default: str,
-                 today: dt.date | None = None) -> FlowSet:
+def load_flowset(flows_dir: Path, audio_dir: Path, default: str, today: dt.date | None = None) -> FlowSet:
     """Load and check the whole folder; raise LoadError with every problem in every file."""
     for required in (CATALOGUE_FILE, REGIONS_FILE, ROSTER_FILE):
         if not (flows_dir / required).is_file():
-            raise LoadError([Problem(display_path(flows_dir / required), 1, "", "the file is missing")])
+            raise LoadError([Problem(display_path(flows_dir / required), 1, "", _("the file is missing"))])
     regions = load_regions(flows_dir / REGIONS_FILE, display_path(flows_dir / REGIONS_FILE))
-    names = {f"region.{r.id}": ExtraPrompt(regions.file, r.line, r.names)
-             for r in regions.regions.values()}
+    names = {f"region.{r.id}": ExtraPrompt(regions.file, r.line, r.names) for r in regions.regions.values()}
     catalogue_path = flows_dir / CATALOGUE_FILE
     catalogue = load_catalogue(catalogue_path, audio_dir, display_path(catalogue_path), names)
     problems: list[Problem] = []
@@ -80,15 +79,24 @@ def load_flowset(flows_dir: Path, audio_dir: Path, default: str,
             problems.extend(exc.problems)
             continue
         if flow.name in flows:
-            problems.append(Problem(label, 1, "", f"another file already defines flow '{flow.name}'"))
+            problems.append(
+                Problem(label, 1, "", _("another file already defines flow '{name}'").format(name=flow.name))
+            )
         flows[flow.name] = flow
     if not problems and default not in flows:
-        problems.append(Problem(display_path(flows_dir), 1, "",
-                                f"the default flow '{default}' is not defined (IVR_DEFAULT_FLOW)"))
+        problems.append(
+            Problem(
+                display_path(flows_dir),
+                1,
+                "",
+                _("the default flow '{default}' is not defined (IVR_DEFAULT_FLOW)").format(default=default),
+            )
+        )
     languages = tuple(sorted({lang for flow in flows.values() for lang in flow.languages}))
     try:
-        routing = load_routing(flows_dir / ROSTER_FILE, display_path(flows_dir / ROSTER_FILE),
-                               regions, languages, today)
+        routing = load_routing(
+            flows_dir / ROSTER_FILE, display_path(flows_dir / ROSTER_FILE), regions, languages, today
+        )
     except LoadError as exc:
         problems.extend(exc.problems)
     if problems:

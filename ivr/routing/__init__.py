@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.i18n import _
 from ivr.routing.duty import DutyIndex
 from ivr.routing.regions import Regions
 from ivr.routing.roster import Roster, load_roster
@@ -31,8 +32,13 @@ class Routing:
         return f"{self.roster.version}-{self.regions.version}"
 
 
-def load_routing(roster_path: Path, roster_label: str, regions: Regions,
-                 languages: tuple[str, ...], today: dt.date | None = None) -> Routing:
+def load_routing(
+    roster_path: Path,
+    roster_label: str,
+    regions: Regions,
+    languages: tuple[str, ...],
+    today: dt.date | None = None,
+) -> Routing:
     """Load the roster and check it against the regions and the flows' languages, each of which
     needs at least one active operator."""
     roster = load_roster(roster_path, roster_label)
@@ -40,13 +46,29 @@ def load_routing(roster_path: Path, roster_label: str, regions: Regions,
     for op in roster.operators.values():
         for region in op.regions:
             if region not in regions.regions:
-                problems.append(Problem(roster.file, op.line, "", f"operator '{op.id}': unknown "
-                                        f"region '{region}'{suggest(region, list(regions.regions))}"))
+                problems.append(
+                    Problem(
+                        roster.file,
+                        op.line,
+                        "",
+                        _("operator '{id}': unknown region '{region}'{hint}").format(
+                            id=op.id, region=region, hint=suggest(region, list(regions.regions))
+                        ),
+                    )
+                )
     spoken = {lang for op in roster.operators.values() if op.active for lang in op.languages}
     for language in languages:
         if language not in spoken:
-            problems.append(Problem(roster.file, 1, "", f"no active operator speaks '{language}', "
-                                    "a language of the call flows"))
+            problems.append(
+                Problem(
+                    roster.file,
+                    1,
+                    "",
+                    _("no active operator speaks '{language}', a language of the call flows").format(
+                        language=language
+                    ),
+                )
+            )
     if problems:
         raise LoadError(problems)
     return Routing(roster, regions, DutyIndex(roster, today))

@@ -6,12 +6,12 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+from ivr.i18n import _
 from ivr.yamlsrc import Node, Problem, suggest
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = (*WEEKDAYS, "holiday")
-DAY_SHORTCUTS = {"daily": (*WEEKDAYS, "holiday"), "weekdays": WEEKDAYS[:5],
-                 "weekend": ("sat", "sun")}
+DAY_SHORTCUTS = {"daily": (*WEEKDAYS, "holiday"), "weekdays": WEEKDAYS[:5], "weekend": ("sat", "sun")}
 DAY_MINUTES = 24 * 60
 _TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 
@@ -33,7 +33,9 @@ class Fields:
         match = _TIME.match(str(value)) if isinstance(value, str) else None
         if match and int(match[1]) * 60 + int(match[2]) <= DAY_MINUTES:
             return int(match[1]) * 60 + int(match[2])
-        self.problem(node.line_of(key), f"'{key}' must be a time such as \"08:00\" or \"24:00\"")
+        self.problem(
+            node.line_of(key), _('\'{key}\' must be a time such as "08:00" or "24:00"').format(key=key)
+        )
         return None
 
     def moment(self, node: Node, key: str, end: bool) -> dt.datetime | None:
@@ -48,20 +50,28 @@ class Fields:
                 return dt.datetime.strptime(value, "%Y-%m-%d %H:%M")
             except ValueError:
                 pass
-        self.problem(node.line_of(key),
-                     f"'{key}' must be a date (2026-12-01) or a date and time (\"2026-12-01 14:00\")")
+        self.problem(
+            node.line_of(key),
+            _("'{key}' must be a date (2026-12-01) or a date and time (\"2026-12-01 14:00\")").format(
+                key=key
+            ),
+        )
         return None
 
     def who(self, node: Node, operators: Mapping[str, object]) -> tuple[str, ...]:
         value = node.get("who")
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not names:
-            self.problem(node.line_of("who"), "'who' must name one operator or a list of them")
+            self.problem(node.line_of("who"), _("'who' must name one operator or a list of them"))
             return ()
         for name in names:
             if name not in operators:
-                self.problem(node.line_of("who"), f"unknown operator '{name}'"
-                             f"{suggest(str(name), list(operators))}")
+                self.problem(
+                    node.line_of("who"),
+                    _("unknown operator '{name}'{hint}").format(
+                        name=name, hint=suggest(str(name), list(operators))
+                    ),
+                )
         return tuple(str(n) for n in names if n in operators)
 
     def days(self, node: Node) -> frozenset[str]:
@@ -71,17 +81,24 @@ class Fields:
         items = value if isinstance(value, list) else [value]
         bad = [d for d in items if d not in DAY_NAMES]
         if bad or not items:
-            self.problem(node.line_of("days"), f"'days' must list days from {', '.join(DAY_NAMES)}"
-                         f" (or daily, weekdays, weekend); not {', '.join(map(str, bad))}")
+            self.problem(
+                node.line_of("days"),
+                _("'days' must list days from {DAY_NAMES} (or daily, weekdays, weekend); not {bad}").format(
+                    DAY_NAMES=", ".join(DAY_NAMES), bad=", ".join(map(str, bad))
+                ),
+            )
             return frozenset()
         return frozenset(items)
 
-    def keys(self, node: Node, allowed: tuple[str, ...], required: tuple[str, ...],
-             what: str) -> None:
+    def keys(self, node: Node, allowed: tuple[str, ...], required: tuple[str, ...], what: str) -> None:
         for key in node:
             if key not in allowed:
-                self.problem(node.line_of(key), f"unknown key '{key}' in {what}"
-                             f"{suggest(key, allowed)}; allowed: {', '.join(allowed)}")
+                self.problem(
+                    node.line_of(key),
+                    _("unknown key '{key}' in {what}{hint}; allowed: {allowed}").format(
+                        key=key, what=what, hint=suggest(key, allowed), allowed=", ".join(allowed)
+                    ),
+                )
         for key in required:
             if key not in node:
-                self.problem(node.line, f"{what} needs '{key}'")
+                self.problem(node.line, _("{what} needs '{key}'").format(what=what, key=key))

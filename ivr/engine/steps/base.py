@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from ivr.engine.model import DialResult
+from ivr.i18n import _
 from ivr.yamlsrc import Node, Problem
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class ParseContext:
     def text(self, raw: Node, key: str, default: str = "") -> str:
         value = raw.get(key, default)
         if not isinstance(value, str) or not value:
-            self.problem(raw.line_of(key), f"'{key}' must name a step")
+            self.problem(raw.line_of(key), _("'{key}' must name a step").format(key=key))
             return default
         return value
 
@@ -50,7 +51,10 @@ class ParseContext:
         value = raw.get(key, default)
         low, high = bounds
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.problem(raw.line_of(key), f"'{key}' must be a whole number from {low} to {high}")
+            self.problem(
+                raw.line_of(key),
+                _("'{key}' must be a whole number from {low} to {high}").format(key=key, low=low, high=high),
+            )
             return default
         return value
 
@@ -58,7 +62,9 @@ class ParseContext:
         value = raw.get(key, [])
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
-            self.problem(raw.line_of(key), f"'{key}' must be a prompt id or a list of prompt ids")
+            self.problem(
+                raw.line_of(key), _("'{key}' must be a prompt id or a list of prompt ids").format(key=key)
+            )
             return ()
         return tuple(items)
 
@@ -66,7 +72,7 @@ class ParseContext:
         value = raw.get(key, [])
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
-            self.problem(raw.line_of(key), f"'{key}' must be a list of names")
+            self.problem(raw.line_of(key), _("'{key}' must be a list of names").format(key=key))
             return ()
         return tuple(items)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ivr.engine.steps.base import Exit, ParseContext, Step, register
+from ivr.i18n import _
 from ivr.yamlsrc import Node
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ class Say(Step):
 
     @classmethod
     def parse(cls, raw: Node, ctx: ParseContext) -> Step:
-        return cls(ctx.step, raw.line, ctx.prompts(raw, "prompts"), ctx.text(raw, "next"),
-                   raw.line_of("next"))
+        return cls(
+            ctx.step, raw.line, ctx.prompts(raw, "prompts"), ctx.text(raw, "next"), raw.line_of("next")
+        )
 
     def exits(self) -> tuple[Exit, ...]:
         return (Exit(self.next, self.next_line, "next", silent=True),)
@@ -52,8 +54,12 @@ class Language(Step):
     def parse(cls, raw: Node, ctx: ParseContext) -> Step:
         language = raw.get("language")
         if language not in ctx.languages:
-            ctx.problem(raw.line_of("language"),
-                        f"'language' must be one of the flow's languages: {', '.join(ctx.languages)}")
+            ctx.problem(
+                raw.line_of("language"),
+                _("'language' must be one of the flow's languages: {languages}").format(
+                    languages=", ".join(ctx.languages)
+                ),
+            )
         return cls(ctx.step, raw.line, str(language), ctx.text(raw, "next"), raw.line_of("next"))
 
     def exits(self) -> tuple[Exit, ...]:

@@ -15,6 +15,7 @@ from ivr.engine.steps.base import (
     Step,
     register,
 )
+from ivr.i18n import _
 from ivr.yamlsrc import Node
 
 if TYPE_CHECKING:
@@ -37,15 +38,23 @@ class Retry:
         value = raw.get(key)
         line = raw.line_of(key)
         if not isinstance(value, Node):
-            ctx.problem(line, f"'{key}' must be a mapping with 'retries' and 'then'")
+            ctx.problem(line, _("'{key}' must be a mapping with 'retries' and 'then'").format(key=key))
             return cls((), 0, "", line)
         for extra in set(value) - {"prompts", "retries", "then"}:
-            ctx.problem(value.line_of(extra),
-                        f"unknown key '{extra}' in '{key}' (allowed: prompts, retries, then)")
+            ctx.problem(
+                value.line_of(extra),
+                _("unknown key '{extra}' in '{key}' (allowed: prompts, retries, then)").format(
+                    extra=extra, key=key
+                ),
+            )
         if "retries" not in value:
-            ctx.problem(line, f"'{key}' needs 'retries', a bound on how often the menu repeats")
+            ctx.problem(
+                line, _("'{key}' needs 'retries', a bound on how often the menu repeats").format(key=key)
+            )
         if "then" not in value:
-            ctx.problem(line, f"'{key}' needs 'then': where the caller goes when retries run out")
+            ctx.problem(
+                line, _("'{key}' needs 'then': where the caller goes when retries run out").format(key=key)
+            )
         retries = ctx.number(value, "retries", 0, (0, MAX_RETRIES))
         then = ctx.text(value, "then") if "then" in value else ""
         return cls(ctx.prompts(value, "prompts"), retries, then, value.line_of("then"))
@@ -71,30 +80,42 @@ class Menu(Step):
             for key, target in raw_options.items():
                 line = raw_options.line_of(key)
                 if len(key) != 1 or key not in DTMF_KEYS:
-                    ctx.problem(line, f"'{key}' is not a phone key: use one of 0-9, * or #")
+                    ctx.problem(line, _("'{key}' is not a phone key: use one of 0-9, * or #").format(key=key))
                 elif not isinstance(target, str):
-                    ctx.problem(line, f"option '{key}' must name a step")
+                    ctx.problem(line, _("option '{key}' must name a step").format(key=key))
                 else:
                     options.append((key, target, line))
             choices = [k for k, _, _ in options if k != "0"]
             if len(choices) > MAX_CHOICES:
-                ctx.problem(raw.line_of("options"),
-                            f"this menu offers {len(choices)} choices besides 0; callers remember "
-                            f"at most {MAX_CHOICES}: split it into two menus")
+                ctx.problem(
+                    raw.line_of("options"),
+                    _(
+                        "this menu offers {len_choices} choices besides 0; callers "
+                        "remember at most {MAX_CHOICES}: split it into two menus"
+                    ).format(len_choices=len(choices), MAX_CHOICES=MAX_CHOICES),
+                )
         else:
-            ctx.problem(raw.line_of("options"), "'options' must map keys to steps, e.g. '1: talk'")
+            ctx.problem(raw.line_of("options"), _("'options' must map keys to steps, e.g. '1: talk'"))
         return cls(
-            ctx.step, raw.line, ctx.prompts(raw, "prompts"),
-            ctx.number(raw, "timeout", 6, MENU_TIMEOUT), tuple(options),
-            Retry.parse(raw, "no_input", ctx), Retry.parse(raw, "wrong_key", ctx),
+            ctx.step,
+            raw.line,
+            ctx.prompts(raw, "prompts"),
+            ctx.number(raw, "timeout", 6, MENU_TIMEOUT),
+            tuple(options),
+            Retry.parse(raw, "no_input", ctx),
+            Retry.parse(raw, "wrong_key", ctx),
         )
 
     def exits(self) -> tuple[Exit, ...]:
-        keys = tuple(Exit(target, line, f"key {key}", silent=False)
-                     for key, target, line in self.options)
-        return (*keys,
-                Exit(self.no_input.then, self.no_input.line, "no_input", silent=True),
-                Exit(self.wrong_key.then, self.wrong_key.line, "wrong_key", silent=False))
+        keys = tuple(
+            Exit(target, line, _("key {key}").format(key=key), silent=False)
+            for key, target, line in self.options
+        )
+        return (
+            *keys,
+            Exit(self.no_input.then, self.no_input.line, "no_input", silent=True),
+            Exit(self.wrong_key.then, self.wrong_key.line, "wrong_key", silent=False),
+        )
 
     def prompt_refs(self) -> tuple[str, ...]:
         return self.prompts + self.no_input.prompts + self.wrong_key.prompts

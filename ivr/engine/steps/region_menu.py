@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ivr.engine.steps.base import MENU_TIMEOUT, Exit, ParseContext, Step, register
 from ivr.engine.steps.menu import STAY, Menu, Retry
+from ivr.i18n import _
 from ivr.yamlsrc import Node
 
 if TYPE_CHECKING:
@@ -33,12 +34,17 @@ class RegionMenu(Menu):
     def parse(cls, raw: Node, ctx: ParseContext) -> Step:
         groups = ctx.region_groups
         if not groups:
-            ctx.problem(raw.line, "a region menu needs the 'menu' groups of regions.yaml")
+            ctx.problem(raw.line, _("a region menu needs the 'menu' groups of regions.yaml"))
         return cls(
-            ctx.step, raw.line, ctx.prompts(raw, "prompts"),
-            ctx.number(raw, "timeout", 6, MENU_TIMEOUT), (),
-            Retry.parse(raw, "no_input", ctx), Retry.parse(raw, "wrong_key", ctx),
-            ctx.text(raw, "next"), raw.line_of("next"),
+            ctx.step,
+            raw.line,
+            ctx.prompts(raw, "prompts"),
+            ctx.number(raw, "timeout", 6, MENU_TIMEOUT),
+            (),
+            Retry.parse(raw, "no_input", ctx),
+            Retry.parse(raw, "wrong_key", ctx),
+            ctx.text(raw, "next"),
+            raw.line_of("next"),
             tuple(f"region_group_{key}" for key in groups),
         )
 

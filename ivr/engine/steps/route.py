@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from ivr.engine.model import DialResult, Leg
 from ivr.engine.steps.base import CONNECTED_STATUSES, RING_SECONDS, Exit, ParseContext, Step, register
 from ivr.engine.turn import FlowRuntimeError
+from ivr.i18n import _
 from ivr.routing.targets import candidates
 from ivr.yamlsrc import Node
 
@@ -43,12 +44,18 @@ class Route(Step):
     def parse(cls, raw: Node, ctx: ParseContext) -> Step:
         ring = raw.get("ring", "one")
         if ring not in ("one", "all"):
-            ctx.problem(raw.line_of("ring"), "'ring' must be 'one' (one phone at a time) or 'all'")
+            ctx.problem(raw.line_of("ring"), _("'ring' must be 'one' (one phone at a time) or 'all'"))
         return cls(
-            ctx.step, raw.line, ctx.prompts(raw, "prompts"), ctx.names(raw, "try"),
-            raw.line_of("try"), ctx.prompts(raw, "hold"),
-            ctx.number(raw, "ring_seconds", 25, RING_SECONDS), ring == "all",
-            ctx.text(raw, "then"), raw.line_of("then"),
+            ctx.step,
+            raw.line,
+            ctx.prompts(raw, "prompts"),
+            ctx.names(raw, "try"),
+            raw.line_of("try"),
+            ctx.prompts(raw, "hold"),
+            ctx.number(raw, "ring_seconds", 25, RING_SECONDS),
+            ring == "all",
+            ctx.text(raw, "then"),
+            raw.line_of("then"),
         )
 
     def exits(self) -> tuple[Exit, ...]:
