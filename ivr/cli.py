@@ -275,7 +275,14 @@ def _keys_list(value: str) -> list[str | None]:
               "(uses TWILIO_AUTH_TOKEN to sign).")
 @click.option("--at", "at", default="", help="Local time of the call in the roster's time zone, "
               "e.g. '2026-12-16 03:00' (default: now).")
-def call(press: str, answers: str, to: str, url: str, at: str) -> None:
+@click.option("--caller", default="+77011234567", show_default=True,
+              help="The caller's number (a landline number gives a region hint).")
+@click.option("--region", default="", help="Call from this region (e.g. shymkent): its entry "
+              "number if it has one, else a landline number with its code.")
+@click.option("--transcript", type=click.Path(dir_okay=False), default=None,
+              help="Also write what was heard and dialled to this file.")
+def call(press: str, answers: str, to: str, url: str, at: str, caller: str, region: str,
+         transcript: str | None) -> None:
     """Simulate a call through the real flow and print what the caller hears."""
     from ivr import simulator
     from ivr.embedded_redis import EmbeddedRedis
@@ -300,6 +307,8 @@ def call(press: str, answers: str, to: str, url: str, at: str) -> None:
     names.update({op.phone: f"operator {op.id}" for op in flows.routing.roster.operators.values()})
     names.update({number: f"{region.id} crisis centre"
                   for region in flows.routing.regions.regions.values() for number in region.lines})
+    if region:
+        to, caller = _from_region(flows, region, to, caller)
     to = to or "150"
 
     with ExitStack() as stack:
@@ -318,21 +327,47 @@ def call(press: str, answers: str, to: str, url: str, at: str) -> None:
                                hmac_secret=settings.hmac_secret or secrets.token_bytes(32))
             client, public = create_app(settings, clock, simulated=True).test_client(), None
 
+        lines: list[str] = []
+
         def echo(line: str) -> None:
             for number, name in names.items():
                 line = line.replace(number, f"{number} ({name})")
+            lines.append(f"  {line}")
             click.echo(f"  {line}")
 
         click.echo(f"Calling {to}:")
         sim = simulator.SimulatedCall(client, token, flows.catalogue, public, to=to, echo=echo,
-                                      call_sid="CA" + secrets.token_hex(16))
+                                      call_sid="CA" + secrets.token_hex(16), caller=caller)
         try:
-            transcript = sim.run(keys, outcomes)
+            result = sim.run(keys, outcomes)
         except (AssertionError, ConfigError) as exc:
             raise click.ClickException(str(exc)) from exc
-    where = transcript.connected_to
-    click.echo(f"Result: connected to {where} ({names.get(where, 'unknown')})" if where
+    where = result.connected_to
+    summary = (f"Result: connected to {where} ({names.get(where, 'unknown')})" if where
                else "Result: not connected; the caller was told where to call.")
+    click.echo(summary)
+    if transcript:
+        Path(transcript).write_text(f"Calling {to}:\n" + "\n".join(lines) + f"\n{summary}\n",
+                                    encoding="utf-8")
+
+
+def _from_region(flows: FlowSet, region_id: str, to: str, caller: str) -> tuple[str, str]:
+    """A number dialled, or a caller's landline number, that places the call in a region."""
+    regions = flows.routing.regions
+    region = regions.regions.get(region_id)
+    if region is None:
+        raise click.BadParameter(f"unknown region; regions: {', '.join(regions.regions)}",
+                                 param_hint="--region")
+    if region.entry_numbers:
+        return region.entry_numbers[0], caller
+    for prefix in region.landline_prefixes:
+        for fill in "2345678":
+            number = "+7" + (prefix + fill * 10)[:10]
+            found = regions.by_landline(number)
+            if found is not None and found.id == region_id:
+                return to, number
+    raise click.BadParameter("the region has neither entry numbers nor landline codes",
+                             param_hint="--region")
 
 
 def _load_or_exit() -> FlowSet:

@@ -111,3 +111,20 @@ def test_ivr_serve_runs_web_worker_and_redis_and_stores_a_record(tmp_path: Path)
     with sqlite3.connect(database) as db:
         language, outcome = db.execute("SELECT language, outcome FROM call_records").fetchone()
     assert (language, outcome) == ("kk", "connected")
+
+
+def test_ivr_call_from_a_region_with_a_transcript(tmp_path: Path) -> None:
+    out = tmp_path / "call.txt"
+    result = CliRunner().invoke(main, ["call", "--at", "2026-12-14 20:00", "--region", "shymkent",
+                                       "--press", "2,2", "--transcript", str(out)],
+                                env={"REDIS_URL": None})
+    assert result.exit_code == 0, result.output
+    assert "router dials +77474034069 (shymkent crisis centre): completed" in result.output
+    assert "region_menu" not in result.output  # the landline code told the region
+    text = out.read_text()
+    assert text.startswith("Calling 150:\n  caller hears [kk] Сәлеметсіз бе!")
+    assert text.endswith("Result: connected to +77474034069 (shymkent crisis centre)\n")
+    unknown = CliRunner().invoke(main, ["call", "--region", "atlantis", "--press", "1"],
+                                 env={"REDIS_URL": None})
+    assert unknown.exit_code == 2
+    assert "unknown region" in unknown.output
