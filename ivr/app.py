@@ -20,7 +20,7 @@ from ivr.clock import check_kazakhstan_offset
 from ivr.engine import FlowSet, load_flowset
 from ivr.i18n import set_language
 from ivr.library import Library
-from ivr.prompts import LANGUAGE_NAMES
+from ivr.prompts import LANGUAGE_NAMES, plain_name
 from ivr.pseudonyms import CallerKeys
 from ivr.settings import ConfigError, Settings
 from ivr.signature import SignatureCheck
@@ -67,13 +67,15 @@ def healthz() -> tuple[Response, int]:
 def audio(language: str, name: str) -> Response:
     """Recorded prompts. Not signed: Twilio fetches media plainly, and prompts are public.
 
-    Served with ETag and Last-Modified so Twilio caches them; the URL carries a content hash
-    (`?v=`), so a replaced recording is fetched anew at once.
+    Served with ETag and Last-Modified so Twilio caches them. TwiML names each file with a
+    hash of its content (`greeting.3f2a….wav`), so a replaced recording is a new name and is
+    fetched anew at once; the plain name works too.
     """
     if language not in LANGUAGE_NAMES:
         abort(404)
-    response = send_from_directory(current_app.config["IVR_AUDIO_DIR"] / language, name,
-                                   conditional=True, etag=True, max_age=AUDIO_MAX_AGE)
+    response = send_from_directory(current_app.config["IVR_AUDIO_DIR"] / language,
+                                   plain_name(name), conditional=True, etag=True,
+                                   max_age=AUDIO_MAX_AGE)
     return response
 
 

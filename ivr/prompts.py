@@ -10,6 +10,7 @@ live call.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,29 @@ AUDIO_SUFFIXES = (".wav", ".mp3")
 
 @dataclass(frozen=True)
 class Recording:
-    """A prompt file under the audio directory; `version` is a content hash for cache busting."""
+    """A prompt file under the audio directory; `version` is a hash of its content."""
 
     relpath: str
     version: str
+
+    @property
+    def published_name(self) -> str:
+        """The file's name as Twilio fetches it, with its content hash: `kk/greeting.3f2a….wav`.
+
+        A re-recorded prompt gets a new name, so no cache anywhere can play the old one, while
+        supervisors keep replacing `audio/kk/greeting.wav` under its plain name.
+        """
+        stem, dot, suffix = self.relpath.rpartition(".")
+        return f"{stem}.{self.version}{dot}{suffix}"
+
+
+HASHED_NAME = re.compile(r"^(?P<stem>.+)\.[0-9a-f]{12}(?P<suffix>\.[a-z0-9]+)$")
+
+
+def plain_name(name: str) -> str:
+    """`greeting.3f2a….wav` → `greeting.wav`: the file on disk behind a published name."""
+    match = HASHED_NAME.match(name)
+    return f"{match['stem']}{match['suffix']}" if match else name
 
 
 @dataclass(frozen=True)

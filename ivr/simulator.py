@@ -19,7 +19,7 @@ from urllib.request import Request, urlopen
 
 from twilio.request_validator import RequestValidator
 
-from ivr.prompts import Catalogue
+from ivr.prompts import Catalogue, plain_name
 
 MAX_REQUESTS = 200
 ANSWERED = ("completed", "answered")  # the phone answers (and its person presses 1 if asked)
@@ -141,8 +141,8 @@ class SimulatedCall:
     def heard_from(self, verb: ET.Element) -> Heard:
         text = (verb.text or "").strip()
         if verb.tag == "Play":
-            path = urlsplit(text).path.removeprefix("/audio/")
-            found = self.catalogue.find_recording(path)
+            language_dir, _, name = urlsplit(text).path.removeprefix("/audio/").partition("/")
+            found = self.catalogue.find_recording(f"{language_dir}/{plain_name(name)}")
             prompt, language = found if found else (None, None)
             spoken = self.catalogue.text(prompt, language) if prompt and language else text
             return Heard(prompt, language, spoken, "play")

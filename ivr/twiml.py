@@ -43,7 +43,7 @@ class Renderer:
     def speak(self, verb: VoiceResponse | GatherVerb, speech: Speech) -> None:
         recording = self.catalogue.recording(speech.prompt, speech.language)
         if recording is not None:
-            verb.play(self.url(f"/audio/{recording.relpath}?v={recording.version}"))
+            verb.play(self.url(f"/audio/{recording.published_name}"))
             return
         voice, language = SAY_VOICES[speech.language]  # load checks guarantee a voice exists
         verb.say(self.catalogue.text(speech.prompt, speech.language), voice=voice,

@@ -61,6 +61,14 @@ class Voice:
         return Renderer(flows.catalogue, self.settings.public_base_url or "",
                         self.settings.caller_id)
 
+    def safe_path(self) -> SafePath:
+        """The safe path with the recordings in force; the one built at start-up if even
+        that fails (it needs neither Redis nor the flow engine)."""
+        try:
+            return SafePath(self.renderer(self.library.current()), self.safe.numbers)
+        except Exception:
+            return self.safe
+
     def reload(self, force: bool = False) -> bool:
         return self.library.reload(force)
 
@@ -99,7 +107,7 @@ def _log_failure(exc: Exception, who: str) -> None:
 @bp.errorhandler(Exception)
 def safe_answer(exc: Exception) -> Response:
     _log_failure(exc, "the caller takes the safe path")
-    return twiml(voice().safe.answer(request.form.get("To", "")))
+    return twiml(voice().safe_path().answer(request.form.get("To", "")))
 
 
 @operator_bp.errorhandler(Exception)
@@ -190,13 +198,13 @@ def status() -> Response:
 
 @bp.post("/fallback")
 def fallback() -> Response:
-    return twiml(voice().safe.answer(request.form.get("To", "")))
+    return twiml(voice().safe_path().answer(request.form.get("To", "")))
 
 
 @bp.post("/fallback/dial")
 def fallback_dialled() -> Response:
     leg = request.args.get("leg", "0")
-    return twiml(voice().safe.after_dial(request.form.get("DialCallStatus", "failed"),
+    return twiml(voice().safe_path().after_dial(request.form.get("DialCallStatus", "failed"),
                                          int(leg) if leg.isdigit() else 0,
                                          request.form.get("To", "")))
 
@@ -237,7 +245,7 @@ def operator_answer() -> Response:
 @bp.post("/<path:rest>")
 def unknown(rest: str) -> Response:
     log.warning("webhook to an unknown path /voice/%s; the caller takes the safe path", rest[:40])
-    return twiml(voice().safe.answer(request.form.get("To", "")))
+    return twiml(voice().safe_path().answer(request.form.get("To", "")))
 
 
 bp.register_blueprint(operator_bp)  # /voice/operator/...: signed like the rest, fails differently

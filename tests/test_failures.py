@@ -159,8 +159,8 @@ def test_the_fallback_url_connects_without_redis_or_the_flow(settings: Settings)
     settings = replace(settings, redis_url="redis://127.0.0.1:1/0")
     app = make_app(settings)
     body = signed_post(app, settings, "/voice/fallback", CALL).get_data(as_text=True)
-    assert "/audio/kk/fallback.wav" in body
-    assert "/audio/ru/fallback.wav" in body
+    assert "/audio/kk/fallback." in body
+    assert "/audio/ru/fallback." in body
     assert f"<Number>{NATIONAL}</Number>" in body
 
 
@@ -222,4 +222,26 @@ def test_a_stale_dial_result_during_a_menu_repeats_the_menu(phone: Phone) -> Non
     sim.post("/voice/gather", {"Digits": "2"})
     document = sim.post("/voice/dial", {"DialCallStatus": "busy"})
     assert document[0].tag == "Gather"
-    assert "/audio/ru/main_menu.wav" in (document[0][0].text or "")
+    assert "/audio/ru/main_menu." in (document[0][0].text or "")
+
+
+def test_a_recording_is_published_under_a_name_with_its_content_hash(
+    settings: Settings, tmp_path: Path
+) -> None:
+    import re
+    import shutil
+
+    audio = tmp_path / "audio"
+    shutil.copytree(settings.audio_dir, audio)
+    settings = replace(settings, audio_dir=audio)
+    app = make_app(settings)
+    body = signed_post(app, settings, "/voice/fallback", CALL).get_data(as_text=True)
+    name = re.search(r"/audio/kk/(fallback\.[0-9a-f]{12}\.wav)", body)
+    assert name is not None
+    with app.test_client().get(f"/audio/kk/{name[1]}") as served:
+        assert served.status_code == 200
+        assert served.get_data() == (audio / "kk" / "fallback.wav").read_bytes()
+    (audio / "kk" / "fallback.wav").write_bytes((audio / "kk" / "hold.wav").read_bytes())
+    app.extensions["ivr.voice"].reload()
+    renamed = signed_post(app, settings, "/voice/fallback", CALL).get_data(as_text=True)
+    assert name[1] not in renamed  # a new recording, a new name: no stale cache anywhere
