@@ -37,6 +37,7 @@ FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "cancele
 LEG_ID = re.compile(r"^[a-z]+:[A-Za-z0-9_.:-]{1,64}$")
 CALL_KEY = re.compile(r"^[0-9a-f]{32}$")
 XML = "text/xml"
+MAX_EVENTS = 300  # a real call has a few dozen; beyond this, replaying would cost too much
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ def _advance(event: Event, release: tuple[str, ...] = ()) -> Response:
     start = events[0]
     if not isinstance(start, Start):
         raise BadWebhook("a webhook for a call whose start we do not know")
+    if len(events) > MAX_EVENTS:
+        raise BadWebhook(f"more than {MAX_EVENTS} webhooks for one call")
     flows = ctx.flows(start)
     _, reply = replay(flows.flows[start.flow], events, flows.routing, busy)
     return twiml(ctx.renderer(flows).render(reply, key, start.to))
