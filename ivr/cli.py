@@ -68,8 +68,11 @@ def worker() -> None:
         raise click.ClickException("REDIS_URL is not set; `ivr serve` runs a worker with Redis.")
     connection = redis.Redis.from_url(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
-    _replay_spool_in_background(settings)
-    SimpleWorker([queue], connection=connection).work(with_scheduler=True)
+    _replay_spool_in_background(settings, float(os.environ.get("IVR_SPOOL_EVERY", "60")))
+    # Maintenance every minute (RQ's default is ten): a job left by a worker that died is
+    # retried within a few minutes.
+    SimpleWorker([queue], connection=connection, maintenance_interval=60).work(
+        with_scheduler=True)
 
 
 def _replay_spool_in_background(settings: Settings, every: float = 60.0) -> None:

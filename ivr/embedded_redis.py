@@ -32,11 +32,16 @@ def redis_server_binary() -> str:
 
 
 class EmbeddedRedis:
-    """`with EmbeddedRedis() as r: r.url` gives a `unix://` URL to a fresh, empty Redis."""
+    """`with EmbeddedRedis() as r: r.url` gives a `unix://` URL to a fresh, empty Redis.
 
-    def __init__(self) -> None:
+    `persistent=True` keeps an append-only file, as a production Redis should, so `restart()`
+    brings back what was there (the fault-injection tests use it).
+    """
+
+    def __init__(self, persistent: bool = False) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ivr-redis-"))
         self.socket = self.folder / "redis.sock"
+        self.persistent = persistent
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,7 +51,8 @@ class EmbeddedRedis:
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         self.process = subprocess.Popen(
             [redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+             "--unixsocketperm", "700", "--save", "",
+             "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always",
              "--dir", str(self.folder), "--logfile", str(self.folder / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -64,7 +70,8 @@ class EmbeddedRedis:
         self.stop()
         raise RuntimeError("redis-server did not start in time")
 
-    def stop(self) -> None:
+    def stop(self, keep: bool = False) -> None:
+        """Stop the server; `keep` leaves its folder (and data) for `restart`."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -73,7 +80,11 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.process = None
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def restart(self) -> EmbeddedRedis:
+        return self.start()
 
     def __enter__(self) -> EmbeddedRedis:
         return self.start()

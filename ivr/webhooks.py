@@ -22,7 +22,7 @@ from ivr.engine.model import Accepted, DialResult, Digits, Ended, Event, Start
 from ivr.engine.steps import DTMF_KEYS
 from ivr.library import Library
 from ivr.pseudonyms import CallerKeys, call_key
-from ivr.records import enqueue_record, record_from_log, spool_entry
+from ivr.records import enqueue_record, lost_log_record, record_from_log, spool_entry
 from ivr.routing.whisper import whisper
 from ivr.settings import Settings
 from ivr.signature import SignatureCheck
@@ -188,10 +188,10 @@ def status() -> Response:
     try:
         events, _ = ctx.calls.append(key, ended)
         started = events[0] if isinstance(events[0], Start) else None
-        record = record_from_log(key, events, ctx.flows(started))
-        if record is not None:
-            enqueue_record(ctx.redis, ctx.settings.queue_name, record,
-                           ctx.settings.retry_intervals)
+        # A call that began while Redis was away has no start in its log: count it anyway.
+        record = record_from_log(key, events, ctx.flows(started)) or lost_log_record(
+            key, ended.status, ended.duration, ended.at)
+        enqueue_record(ctx.redis, ctx.settings.queue_name, record, ctx.settings.retry_intervals)
     except redis.RedisError as exc:
         ctx.spool.add(spool_entry(key, ended))
         log.error("Redis unreachable (%s) at the end of a call; its record is spooled in %s",
