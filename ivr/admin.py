@@ -16,6 +16,7 @@ from rq.registry import FailedJobRegistry
 from ivr.engine import load_flowset
 from ivr.pseudonyms import CallerKeys, month_of
 from ivr.records import enqueue_record, settle_spooled
+from ivr.redis_url import connect
 from ivr.settings import Settings
 from ivr.spool import Spool
 from ivr.state import CallLog
@@ -25,7 +26,7 @@ from ivr.store import RecordStore
 def _redis(settings: Settings) -> redis.Redis:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set")
-    return redis.Redis.from_url(settings.redis_url)
+    return connect(settings.redis_url)
 
 
 def failed_jobs(settings: Settings) -> list[str]:

@@ -22,6 +22,7 @@ from ivr.i18n import set_language
 from ivr.library import Library
 from ivr.prompts import LANGUAGE_NAMES, plain_name
 from ivr.pseudonyms import CallerKeys
+from ivr.redis_url import connect
 from ivr.settings import ConfigError, Settings
 from ivr.signature import SignatureCheck
 from ivr.spool import Spool
@@ -116,11 +117,7 @@ def create_app(settings: Settings | None = None,
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.config["IVR_AUDIO_DIR"] = settings.audio_dir
-    client = redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
-    )
+    client = connect(settings.redis_url, settings.redis_timeout_seconds)
     renderer = Renderer(flows.catalogue, settings.public_base_url or "", settings.caller_id)
     webhooks.init_app(app, webhooks.Voice(
         settings=settings, library=library, safe=SafePath(renderer, numbers),

@@ -60,13 +60,14 @@ def worker() -> None:
     (bench/records.py). A worker that dies is restarted by the process manager; its job is
     retried, and stored once.
     """
-    import redis
     from rq import Queue, SimpleWorker
+
+    from ivr.redis_url import connect
 
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; `ivr serve` runs a worker with Redis.")
-    connection = redis.Redis.from_url(settings.redis_url)
+    connection = connect(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
     _replay_spool_in_background(settings, float(os.environ.get("IVR_SPOOL_EVERY", "60")))
     # Maintenance every minute (RQ's default is ten): a job left by a worker that died is

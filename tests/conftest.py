@@ -15,7 +15,6 @@ from pathlib import Path
 
 import phonenumbers
 import pytest
-import redis
 from flask import Flask, Response
 from rq import Queue, SimpleWorker
 
@@ -24,6 +23,7 @@ from ivr.clock import zone
 from ivr.embedded_redis import EmbeddedRedis
 from ivr.engine.steps import STEP_TYPES, Step
 from ivr.prompts import SAY_VOICES
+from ivr.redis_url import connect
 from ivr.settings import PROJECT_ROOT, Settings
 from ivr.simulator import Answers, Keys, SimulatedCall, Transcript, answer, press
 from ivr.store import RecordStore, dispose_engines, engine_url
@@ -208,7 +208,7 @@ class Phone:
     def store_records(self) -> list[dict[str, object]]:
         """Run the real RQ worker over the queue until it is empty, then read the store."""
         assert self.settings.redis_url
-        connection = redis.Redis.from_url(self.settings.redis_url)
+        connection = connect(self.settings.redis_url)
         queue = Queue(self.settings.queue_name, connection=connection)
         SimpleWorker([queue], connection=connection).work(burst=True)
         store = RecordStore(self.settings.database_url)
