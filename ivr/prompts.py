@@ -27,6 +27,13 @@ LANGUAGE_NAMES: Mapping[str, str] = {"kk": N_("Kazakh"), "ru": N_("Russian"), "e
 AUDIO_SUFFIXES = (".wav", ".mp3")
 
 
+def language_codes(value: object) -> tuple[str, ...] | None:
+    """A non-empty list of known language codes as a tuple, or None if it is not one."""
+    if isinstance(value, list) and value and all(v in LANGUAGE_NAMES for v in value):
+        return tuple(value)
+    return None
+
+
 @dataclass(frozen=True)
 class Recording:
     """A prompt file under the audio directory; `version` is a hash of its content."""

@@ -15,7 +15,7 @@ from ivr.engine.checks import check_graph
 from ivr.engine.steps import DTMF_KEYS, STEP_TYPES, ParseContext, Route, Step
 from ivr.i18n import _
 from ivr.numbers import dialable_problem
-from ivr.prompts import LANGUAGE_NAMES, Catalogue
+from ivr.prompts import LANGUAGE_NAMES, Catalogue, language_codes
 from ivr.routing.targets import known_targets
 from ivr.yamlsrc import LoadError, Node, Problem, load_yaml, suggest
 
@@ -91,20 +91,15 @@ def load_flow(
     for key in ("flow", "languages", "start", "steps"):
         if key not in data:
             ctx.problem(data.line, _("the flow needs '{key}'").format(key=key))
-    languages = data.get("languages", [])
-    if (
-        not isinstance(languages, list)
-        or not languages
-        or any(lang not in LANGUAGE_NAMES for lang in languages)
-    ):
+    languages = language_codes(data.get("languages"))
+    if languages is None:
         ctx.problem(
             data.line_of("languages"),
             _("'languages' must list language codes from: {LANGUAGE_NAMES}").format(
                 LANGUAGE_NAMES=", ".join(LANGUAGE_NAMES)
             ),
         )
-        languages = []
-    ctx.languages = tuple(languages)
+    ctx.languages = languages or ()
 
     numbers = _mapping(data, "numbers", ctx)
     for target, number in numbers.items():

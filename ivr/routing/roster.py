@@ -23,7 +23,7 @@ import holidays
 from ivr.clock import DEFAULT_ZONE, ClockError, zone
 from ivr.i18n import _
 from ivr.numbers import dialable_problem
-from ivr.prompts import LANGUAGE_NAMES
+from ivr.prompts import LANGUAGE_NAMES, language_codes
 from ivr.routing.fields import WEEKDAYS, Fields
 from ivr.yamlsrc import LoadError, Node, load_yaml, suggest
 
@@ -127,25 +127,20 @@ class _Parser(Fields):
                 self.problem(
                     node.line_of("phone"), _("operator '{op_id}': {why}").format(op_id=op_id, why=why)
                 )
-            languages = node.get("languages", [])
-            if (
-                not isinstance(languages, list)
-                or not languages
-                or any(lang not in LANGUAGE_NAMES for lang in languages)
-            ):
+            languages = language_codes(node.get("languages"))
+            if languages is None:
                 self.problem(
                     node.line_of("languages"),
                     _(
                         "operator '{op_id}': 'languages' must list language codes from {LANGUAGE_NAMES}"
                     ).format(op_id=op_id, LANGUAGE_NAMES=", ".join(LANGUAGE_NAMES)),
                 )
-                languages = []
             regions = node.get("regions", [])
             result[op_id] = Operator(
                 id=op_id,
                 name=str(node.get("name", op_id)),
                 phone=phone,
-                languages=tuple(languages),
+                languages=languages or (),
                 regions=tuple(regions) if isinstance(regions, list) else (),
                 active=node.get("active", True) is not False,
                 line=raw.line_of(op_id),
