@@ -8,8 +8,8 @@ worker, Redis), then:
    `--seconds`: signed webhooks that follow the returned TwiML through the greeting, the
    language, the menu, routing, the operator's whisper and accept, the dial outcome and the
    status callback (ivr.simulator over HTTP);
-2. the same number of clients post signed webhooks to a static-TwiML Flask app served by
-   gunicorn with the same settings (the baseline);
+2. the same simulated callers call a static-TwiML Flask app served by gunicorn with the same
+   settings (the baseline; three webhooks a call);
 3. latency: `--callers` concurrent calls paced like calls (a pause between webhooks), whose
    webhook latencies give p50/p95/p99.
 Prints the figures and their ratio to the baseline, and writes them to a JSON file.
@@ -31,7 +31,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -216,22 +215,16 @@ def main() -> None:
             static_base = f"http://127.0.0.1:{static_port}"
             latencies_b: list[float] = []
             errors_b: list[str] = []
-            from twilio.request_validator import RequestValidator
-
-            validator = RequestValidator(TOKEN)
-
             def one_static(n: int) -> None:
-                # the simulator's own work per webhook: sign, post, parse the TwiML
+                # the very same simulated caller: sign, post, parse and follow the TwiML
                 client = Timed(static_base, latencies_b, errors_b)
-                form = {"CallSid": "CA" + secrets.token_hex(16), "From": "+77011234567",
-                        "To": "150", "Digits": "1"}
-                signature = validator.compute_signature(static_base + "/voice", form)
-                response = client.post("/voice", data=form,
-                                       headers={"X-Twilio-Signature": signature})
-                ET.fromstring(response.get_data(as_text=True))
+                sim = SimulatedCall(client, TOKEN, catalogue, static_base,
+                                    call_sid="CA" + secrets.token_hex(16), to="150")
+                sim.run(press(["1"]), answer([]))
 
             elapsed_b = run_for(args.seconds, args.callers, one_static)
-            results["static_baseline"] = figures(latencies_b, elapsed_b, 0, errors_b)
+            results["static_baseline"] = figures(latencies_b, elapsed_b,
+                                                 len(latencies_b) // 3, errors_b)
             results["ratio_to_baseline"] = round(
                 results["router"]["webhooks_per_second"]
                 / results["static_baseline"]["webhooks_per_second"], 3)
