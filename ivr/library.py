@@ -28,9 +28,12 @@ def fingerprint(*folders: Path) -> tuple[tuple[str, int, int], ...]:
     entries = []
     for folder in folders:
         for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                stat = path.stat()
-                entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+            try:
+                if path.is_file():
+                    stat = path.stat()
+                    entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+            except OSError:  # removed while we looked: the next look sees the folder settled
+                continue
     return tuple(entries)
 
 
@@ -71,6 +74,10 @@ class Library:
                 self.refused = exc.problems
                 log.error("refused the edited flows; the last good version stays in force:\n%s",
                           "\n".join(str(p) for p in exc.problems))
+                return False
+            except Exception:  # a half-copied file, a folder being replaced: try again later
+                self._seen = ()
+                log.exception("could not load the edited flows; the last good version stays")
                 return False
             self._flows, self.refused, self.loaded_at = flows, [], time.time()
             self._versions[flows.version] = flows

@@ -181,3 +181,24 @@ def test_a_broken_roster_is_refused_and_the_last_good_one_stays(
     assert "flows/roster.yaml:5: unknown operator 'x'" in caplog.text
     assert str(voice.library.refused[0]).startswith("flows/roster.yaml:5")
     assert phone.call(["2", "1"]).numbers[0] == "+77010000101"  # still olga
+
+
+def test_an_unexpected_failure_while_reloading_keeps_the_last_good_version(
+    flows_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    attempts: list[int] = []
+
+    def load():  # type: ignore[no-untyped-def]
+        attempts.append(1)
+        if len(attempts) > 1:
+            raise RuntimeError("a file half copied")
+        return load_flowset(flows_dir, PROJECT_ROOT / "audio", "hotline150")
+
+    library = Library(load, (flows_dir,), every=0.0)
+    good = library.current()
+    (flows_dir / "roster.yaml").write_text(WEEKDAY_ROSTER)
+    with caplog.at_level(logging.ERROR):
+        assert library.current() is good
+    assert "could not load the edited flows; the last good version stays" in caplog.text
+    library.current()
+    assert len(attempts) == 3  # and it tries again on the next look
