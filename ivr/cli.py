@@ -26,12 +26,12 @@ def _settings() -> Settings:
 
 
 @click.group(help="Voice IVR router for the 150 hotline. Each command has its own --help.")
-@click.option("--lang", type=click.Choice(["en", "ru"]), envvar="IVR_MESSAGES", default="en",
-              show_default=True, help="Language of problem messages (or IVR_MESSAGES).")
-def main(lang: str) -> None:
+@click.option("--lang", type=click.Choice(["en", "ru"]), default=None,
+              help="Language of problem messages: en or ru (default: IVR_MESSAGES, else en).")
+def main(lang: str | None) -> None:
     from ivr.i18n import set_language
 
-    set_language(lang)
+    set_language(lang or _settings().messages_language)
 
 
 @main.command()
@@ -69,7 +69,7 @@ def worker() -> None:
         raise click.ClickException("REDIS_URL is not set; `ivr serve` runs a worker with Redis.")
     connection = connect(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
-    _replay_spool_in_background(settings, float(os.environ.get("IVR_SPOOL_EVERY", "60")))
+    _replay_spool_in_background(settings, settings.spool_every_seconds)
     # Maintenance every minute (RQ's default is ten): a job left by a worker that died is
     # retried within a few minutes.
     SimpleWorker([queue], connection=connection, maintenance_interval=60).work(

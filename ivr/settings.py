@@ -38,6 +38,7 @@ class Settings:
     retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 3600)
     tags_secret: str = ""
     messages_language: str = "en"
+    spool_every_seconds: float = 60.0
     call_ttl_seconds: int = 6 * 3600
     redis_timeout_seconds: float = 0.5
 
@@ -66,6 +67,7 @@ class Settings:
             repeat_window_days=_int(env, "IVR_REPEAT_WINDOW_DAYS", defaults.repeat_window_days),
             tags_secret=env.get("IVR_TAGS_SECRET", ""),
             messages_language=env.get("IVR_MESSAGES") or "en",
+            spool_every_seconds=float(env.get("IVR_SPOOL_EVERY") or defaults.spool_every_seconds),
         )
 
     def check_web(self) -> None:
