@@ -245,3 +245,9 @@ def test_a_recording_is_published_under_a_name_with_its_content_hash(
     app.extensions["ivr.voice"].reload()
     renamed = signed_post(app, settings, "/voice/fallback", CALL).get_data(as_text=True)
     assert name[1] not in renamed  # a new recording, a new name: no stale cache anywhere
+
+
+def test_a_signature_over_the_url_with_its_default_port_is_accepted(app: Flask,
+                                                                    settings: Settings) -> None:
+    # Twilio may sign https://host:443/... or https://host/...; both must be accepted.
+    assert signed_post(app, settings, "/voice", CALL, "http://localhost:80").status_code == 200
