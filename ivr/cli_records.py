@@ -17,14 +17,6 @@ from ivr.tags import tag_call
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def register(main: click.Group) -> None:
-    main.add_command(db)
-    main.add_command(purge)
-    main.add_command(records)
-    main.add_command(report)
-    main.add_command(tag)
-
-
 @click.group()
 def db() -> None:
     """The record store's schema."""
@@ -128,3 +120,6 @@ def tag(categories: tuple[str, ...], call: str, operator: str, at: str) -> None:
     except (StoreError, LookupError) as exc:
         raise click.ClickException(str(exc.args[0] if exc.args else exc)) from exc
     click.echo(f"call {key}: {added} categor{'y' if added == 1 else 'ies'} added")
+
+
+COMMANDS = [db, purge, records, report, tag]
