@@ -6,10 +6,12 @@ call that is already over; an unsigned one gets 403; nothing gets a 5xx.
 
 from __future__ import annotations
 
+import logging
 import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -69,9 +71,12 @@ def keeps_caller_going(path: str, form: dict[str, str], body: str) -> bool:
 @given(path=st.sampled_from(CALLER_PATHS), query=queries,
        form=st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=20), values, max_size=8))
 def test_signed_requests_always_get_200_and_twiml_that_keeps_the_caller_going(
-    app: Flask, settings: Settings, path: str, query: str, form: dict[str, str]
+    app: Flask, settings: Settings, caplog: pytest.LogCaptureFixture, path: str, query: str,
+    form: dict[str, str]
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     answer = post(app, settings, path + query, form)
+    assert CALLER not in caplog.text  # whatever a webhook carries, no log line repeats it
     assert answer.status_code == 200, answer.get_data(as_text=True)
     body = answer.get_data(as_text=True)
     check_twiml(body)
