@@ -20,11 +20,11 @@ from pathlib import Path
 
 import redis
 import sqlalchemy as sa
+from ivr.embedded_redis import EmbeddedRedis
+from ivr.store import RecordStore, dispose_engines, engine_url
 from rq import Queue, SimpleWorker, Worker
 
-from ivr.embedded_redis import EmbeddedRedis
 from ivr.records import CallRecord, enqueue_record
-from ivr.store import RecordStore, dispose_engines, engine_url
 
 NOOP = "time.monotonic"  # a job that does nothing, importable by dotted path
 

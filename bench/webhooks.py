@@ -39,9 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ivr.embedded_redis import EmbeddedRedis  # noqa: E402
-from ivr.engine import load_flowset  # noqa: E402
 from ivr.serve import procfile_commands  # noqa: E402
 from ivr.simulator import HttpClient, SimulatedCall, answer, press  # noqa: E402
+
+from ivr.engine import load_flowset  # noqa: E402
 
 TOKEN = secrets.token_hex(16)
 BY_PATH: dict[str, list[float]] = {}

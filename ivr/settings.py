@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ivr.numbers import dialable_problem
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,6 +35,7 @@ class Settings:
     queue_name: str = "ivr-records"
     redis_prefix: str = "ivr:"
     spool_dir: Path = PROJECT_ROOT / "var" / "spool"
+    cache_dir: Path = PROJECT_ROOT / "var" / "cache"
     retention_days: int = 90
     repeat_window_days: int = 30
     retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 3600)
@@ -50,7 +53,7 @@ class Settings:
         secret = env.get("IVR_HMAC_SECRET", "")
         defaults = cls(twilio_auth_token=token, hmac_secret=secret.encode())
         fallback = tuple(n.strip() for n in env.get("IVR_FALLBACK_NUMBERS", "").split(",") if n.strip())
-        return replace(
+        settings = replace(
             defaults,
             redis_url=env.get("REDIS_URL") or None,
             database_url=env.get("DATABASE_URL") or defaults.database_url,
@@ -63,15 +66,30 @@ class Settings:
             queue_name=env.get("IVR_QUEUE") or defaults.queue_name,
             redis_prefix=env.get("IVR_REDIS_PREFIX") or defaults.redis_prefix,
             spool_dir=Path(env.get("IVR_SPOOL_DIR") or defaults.spool_dir),
+            cache_dir=Path(env.get("IVR_CACHE_DIR") or defaults.cache_dir),
             retention_days=_int(env, "IVR_RETENTION_DAYS", defaults.retention_days),
             repeat_window_days=_int(env, "IVR_REPEAT_WINDOW_DAYS", defaults.repeat_window_days),
             tags_secret=env.get("IVR_TAGS_SECRET", ""),
             messages_language=env.get("IVR_MESSAGES") or "en",
-            spool_every_seconds=float(env.get("IVR_SPOOL_EVERY") or defaults.spool_every_seconds),
+            spool_every_seconds=_seconds(env, "IVR_SPOOL_EVERY", defaults.spool_every_seconds),
         )
+        settings.check_numbers()
+        return settings
+
+    def check_numbers(self) -> None:
+        """Refuse numbers Twilio cannot use: the caller ID and the safe path's lines must be
+        full international numbers, or every call would meet the mistake."""
+        for name, numbers in (("IVR_CALLER_ID", (self.caller_id,) if self.caller_id else ()),
+                              ("IVR_FALLBACK_NUMBERS", self.fallback_numbers)):
+            for number in numbers:
+                why = dialable_problem(number)
+                if why:
+                    raise ConfigError(f"{name}: {why}")
 
     def check_web(self) -> None:
-        """Refuse to serve webhooks without the secrets that protect callers."""
+        """Refuse to serve webhooks without the secrets that protect callers, or with numbers
+        Twilio cannot dial."""
+        self.check_numbers()
         if not self.twilio_auth_token:
             raise ConfigError(
                 "TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified without it "
@@ -88,6 +106,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     value = env.get(name, "")
     if not value:
         return default
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6 or int(value) < 1:
         raise ConfigError(f"{name} must be a whole number of days, not '{value}'")
     return int(value)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "")
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 10**6:
+        raise ConfigError(f"{name} must be a number of seconds, such as 60, not '{value}'")
+    return seconds

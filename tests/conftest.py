@@ -18,15 +18,20 @@ import pytest
 from flask import Flask, Response
 from rq import Queue, SimpleWorker
 
-from ivr.app import create_app
 from ivr.clock import zone
-from ivr.embedded_redis import EmbeddedRedis
 from ivr.engine.steps import STEP_TYPES, Step
-from ivr.prompts import SAY_VOICES
+from ivr.languages import SAY_VOICES
+from ivr.library.files import FolderSource
+from ivr.library.pipeline import Options, build, check
+from ivr.library.publish import Outcome, publish
+from ivr.library.snapshot import Snapshot
+from ivr.records.store import RecordStore, dispose_engines, engine_url
 from ivr.redis_url import connect
 from ivr.settings import PROJECT_ROOT, Settings
-from ivr.simulator import Answers, Keys, SimulatedCall, Transcript, answer, press
-from ivr.store import RecordStore, dispose_engines, engine_url
+from ivr.sim.embedded_redis import EmbeddedRedis
+from ivr.sim.simulator import Answers, Keys, SimulatedCall, Transcript, answer, press
+from ivr.source import Problem
+from ivr.web.app import create_app
 
 NATIONAL = "+77172000150"
 EMERGENCY = "+77172000112"
@@ -140,13 +145,38 @@ def settings(tmp_path: Path, redis_url: str, flows_dir: Path, sqlite_url: str,
         queue_name=f"test-records-{uuid.uuid4().hex}",
         redis_prefix=f"test:{uuid.uuid4().hex}:",
         spool_dir=tmp_path / "spool",
+        cache_dir=tmp_path / "cache",
         retry_intervals=(0, 0, 0),
     )
 
 
+def load(flows_dir: Path, audio_dir: Path = PROJECT_ROOT / "audio") -> Snapshot:
+    """The working folders as a snapshot, through the one check pipeline."""
+    return build(FolderSource(flows_dir, audio_dir), Options())
+
+
+def without_columns(problems: Sequence[Problem]) -> list[str]:
+    """Problems as `file:line: step: message`: the columns are pinned by the `ivr check` tests."""
+    return [str(replace(p, column=0)) for p in problems]
+
+
+def problems_in(flows_dir: Path, audio_dir: Path = PROJECT_ROOT / "audio") -> list[Problem]:
+    return list(check(FolderSource(flows_dir, audio_dir), Options()).problems)
+
+
+def republish(app: Flask, settings: Settings) -> Outcome:
+    """Publish the working folders as `ivr publish` does (LoadError when refused), and let the
+    app take the new version, as its background thread would within a second."""
+    library = app.extensions["ivr.voice"].library
+    outcome = publish(library.store, FolderSource(settings.flows_dir, settings.audio_dir),
+                      Options.of(settings), "test")
+    library.refresh()
+    return outcome
+
+
 def make_app(settings: Settings, clock: Clock | None = None) -> Flask:
     """The real app, with every TwiML answer it gives checked by `check_twiml`."""
-    app = create_app(settings, clock or Clock())
+    app = create_app(settings, clock or Clock(), background=False)
     app.config["PROPAGATE_EXCEPTIONS"] = True
 
     @app.after_request
@@ -186,7 +216,7 @@ class Phone:
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.catalogue = app.extensions["ivr.voice"].flows().catalogue
+        self.catalogue = app.extensions["ivr.voice"].snapshot().catalogue
 
     def call(self, keys: Keys | Sequence[str | None] = (), answers: Answers | Sequence[str] = (),
              status: bool = True, sid: str | None = None, to: str = "150",

@@ -23,10 +23,10 @@ from rq import Queue, SimpleWorker
 from rq.intermediate_queue import IntermediateQueue
 from rq.registry import StartedJobRegistry
 
-from ivr.embedded_redis import EmbeddedRedis
+from ivr.records.store import RecordStore
 from ivr.settings import Settings
-from ivr.simulator import SimulatedCall, answer, press
-from ivr.store import RecordStore
+from ivr.sim.embedded_redis import EmbeddedRedis
+from ivr.sim.simulator import SimulatedCall, answer, press
 from tests.conftest import Clock, check_twiml, make_app
 
 CALLERS = 6
@@ -55,7 +55,7 @@ def test_callers_are_connected_and_counted_once_through_redis_worker_and_databas
     server = EmbeddedRedis(persistent=True).start()
     settings = replace(settings, redis_url=server.url)
     app = make_app(settings, Clock())
-    catalogue = app.extensions["ivr.voice"].flows().catalogue
+    catalogue = app.extensions["ivr.voice"].snapshot().catalogue
     worker = start_worker(settings, flows_dir)
     finished: list[str] = []
     failures: list[str] = []

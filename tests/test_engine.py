@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ivr.engine import load_flowset, replay
+from ivr.engine import replay
 from ivr.engine.model import DialResult, Digits, Gather, Hangup, Start
-from ivr.settings import PROJECT_ROOT, Settings
-from tests.conftest import Phone, make_app
+from ivr.settings import Settings
+from tests.conftest import Phone, load, make_app
 
 SECOND_FLOW = """\
 flow: almaty_line
@@ -56,7 +56,7 @@ def test_a_number_listed_in_entry_numbers_runs_that_flow(settings: Settings,
 
 def test_say_plays_then_moves_on_and_retries_zero_means_no_repeat(flows_dir: Path) -> None:
     write_second_flow(flows_dir)
-    flow = load_flowset(flows_dir, PROJECT_ROOT / "audio", "hotline150").flows["almaty_line"]
+    flow = load(flows_dir).flows["almaty_line"]
     start = Start(flow.name, flow.version, "+77272000001", 0.0)
     state, reply = replay(flow, [start])
     assert [s.prompt for s in reply.speech] == ["connecting", "main_menu"]
@@ -70,8 +70,7 @@ def test_say_plays_then_moves_on_and_retries_zero_means_no_repeat(flows_dir: Pat
 
 
 def test_replaying_the_same_events_gives_the_same_call(settings: Settings) -> None:
-    flows = load_flowset(settings.flows_dir, settings.audio_dir, "hotline150")
-    flow = flows.flows["hotline150"]
+    flow = load(settings.flows_dir).flows["hotline150"]
     events = [Start(flow.name, flow.version, "150", 0.0), Digits("2"), Digits("7"), Digits("9"),
               DialResult("busy", False)]
     first, reply_one = replay(flow, events)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from ivr.cli import main
-from ivr.engine import load_flowset
-from ivr.routing.regions import load_regions
-from ivr.routing.roster import load_roster
 from ivr.settings import PROJECT_ROOT
-from ivr.yamlsrc import LoadError
+from ivr.source import LoadError
+from tests.conftest import load, without_columns
 
 SHIPPED_FLOWS = sorted(p.name for p in (PROJECT_ROOT / "flows").glob("*.yaml"))
 FLOW = "hotline150.yaml"
-
-
-def load(flows_dir: Path) -> None:
-    load_flowset(flows_dir, PROJECT_ROOT / "audio", "hotline150")
 
 
 def problems_after(flows_dir: Path, old: str, new: str, file: str = FLOW) -> list[str]:
@@ -29,7 +24,7 @@ def problems_after(flows_dir: Path, old: str, new: str, file: str = FLOW) -> lis
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(LoadError) as caught:
         load(flows_dir)
-    return [str(p) for p in caught.value.problems]
+    return without_columns(caught.value.problems)
 
 
 def line_of(flows_dir: Path, needle: str, file: str = FLOW) -> int:
@@ -39,19 +34,19 @@ def line_of(flows_dir: Path, needle: str, file: str = FLOW) -> int:
 
 @pytest.mark.parametrize("name", SHIPPED_FLOWS)
 def test_every_shipped_file_loads(name: str) -> None:
-    path = PROJECT_ROOT / "flows" / name
+    snapshot = load(PROJECT_ROOT / "flows")
+    assert f"flows/{name}" in snapshot.files
     if name == "roster.yaml":
-        assert load_roster(path).operators
+        assert snapshot.routing.roster.operators
     elif name == "regions.yaml":
-        assert len(load_regions(path).regions) == 20
-    else:
-        flows = load_flowset(PROJECT_ROOT / "flows", PROJECT_ROOT / "audio", "hotline150")
-        assert name == "prompts.yaml" or any(f.file.endswith(name) for f in flows.flows.values())
+        assert len(snapshot.routing.regions.regions) == 20
+    elif name != "prompts.yaml":
+        assert any(f.file == f"flows/{name}" for f in snapshot.flows.values())
 
 
 def test_every_shipped_prompt_has_a_recording_in_both_languages() -> None:
-    flows = load_flowset(PROJECT_ROOT / "flows", PROJECT_ROOT / "audio", "hotline150")
-    for prompt in flows.catalogue.prompts.values():
+    snapshot = load(PROJECT_ROOT / "flows")
+    for prompt in snapshot.catalogue.prompts.values():
         assert set(prompt.recordings) == {"kk", "ru"}, prompt.id
 
 
@@ -85,7 +80,7 @@ def test_an_unreachable_step_is_refused(flows_dir: Path) -> None:
     with pytest.raises(LoadError) as caught:
         load(flows_dir)
     line = line_of(flows_dir, "  forgotten:") + 1
-    assert [str(p) for p in caught.value.problems] == [
+    assert without_columns(caught.value.problems) == [
         f"flows/{FLOW}:{line}: forgotten: no caller can reach this step; link it or remove it"]
 
 
@@ -163,7 +158,7 @@ def test_a_kazakh_prompt_without_a_recording_is_refused(flows_dir: Path) -> None
     with pytest.raises(LoadError) as caught:
         load(flows_dir)
     line = line_of(flows_dir, 'kk: "Рахмет."', "prompts.yaml")
-    assert [str(p) for p in caught.value.problems] == [
+    assert without_columns(caught.value.problems) == [
         f"flows/prompts.yaml:{line}: thanks: no recording audio/kk/thanks.wav, and no Twilio "
         "voice speaks Kazakh: record the prompt (see the README's audio section)"]
 
@@ -175,9 +170,10 @@ def test_a_russian_prompt_without_a_recording_is_spoken_by_a_russian_voice(
     (audio / "kk").mkdir(parents=True)
     for wav in (PROJECT_ROOT / "audio" / "kk").iterdir():
         (audio / "kk" / wav.name).write_bytes(wav.read_bytes())
-    flows = load_flowset(flows_dir, audio, "hotline150")
-    assert flows.catalogue.recording("greeting", "ru") is None
-    assert flows.catalogue.recording("greeting", "kk") is not None
+    shutil.copy(PROJECT_ROOT / "audio" / "manifest.yaml", audio / "manifest.yaml")
+    snapshot = load(flows_dir, audio)
+    assert snapshot.catalogue.recording("greeting", "ru") is None
+    assert snapshot.catalogue.recording("greeting", "kk") is not None
 
 
 def test_invalid_yaml_is_refused_with_its_line(flows_dir: Path) -> None:

@@ -21,9 +21,9 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from ivr.admin import failed_jobs, replay_failed, replay_spool
+from ivr.records.maintenance import failed_jobs, replay_failed, replay_spool
+from ivr.records.store import RecordStore
 from ivr.settings import Settings
-from ivr.store import RecordStore
 from tests.conftest import CALLER, MONDAY_10AM, Clock, Phone, make_app
 from workers.records import store_call_record
 
@@ -104,7 +104,7 @@ def test_caller_keys_are_unlinkable_across_months(records_settings: Settings) ->
 def test_redis_down_when_the_call_ends_spools_the_record_and_replays_it_once(
     phone: Phone, records_settings: Settings
 ) -> None:
-    from ivr.embedded_redis import EmbeddedRedis
+    from ivr.sim.embedded_redis import EmbeddedRedis
 
     with EmbeddedRedis() as server:
         settings = replace(records_settings, redis_url=server.url)
@@ -132,7 +132,7 @@ def test_redis_down_when_the_call_ends_spools_the_record_and_replays_it_once(
 
 
 def test_a_spooled_call_whose_log_was_lost_is_still_counted(records_settings: Settings) -> None:
-    from ivr.spool import Spool
+    from ivr.records.spool import Spool
 
     Spool(records_settings.spool_dir).add(
         {"call_key": uuid.uuid4().hex, "status": "completed", "duration": 42,
@@ -178,7 +178,7 @@ def test_failed_jobs_can_be_listed_and_replayed(
 
 
 def phone_key(phone: Phone, sid: str) -> str:
-    from ivr.pseudonyms import call_key
+    from ivr.calls.pseudonyms import call_key
 
     return call_key(phone.settings.hmac_secret, sid)
 
@@ -286,3 +286,32 @@ def process_tree(root: int) -> list[int]:
         tree.append(pid)
         todo.extend(child for child, parent in parents.items() if parent == pid)
     return tree
+
+
+def _append_entries(folder: str, writer: int, count: int) -> None:
+    from ivr.records.spool import Spool
+
+    spool = Spool(Path(folder))
+    for n in range(count):
+        spool.add({"call_key": f"{writer}-{n}"})
+
+
+def test_the_spool_loses_nothing_when_appends_and_replays_overlap(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from ivr.records.spool import Spool
+
+    writers, each = 4, 600
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_append_entries, args=(str(tmp_path), w, each))
+                 for w in range(writers)]
+    for process in processes:
+        process.start()
+    spool, seen = Spool(tmp_path), []
+    while any(p.is_alive() for p in processes):
+        spool.replay(lambda entry: seen.append(entry["call_key"]))
+    for process in processes:
+        process.join()
+    spool.replay(lambda entry: seen.append(entry["call_key"]))
+    assert sorted(seen) == sorted(f"{w}-{n}" for w in range(writers) for n in range(each))
+    assert spool.pending() == 0

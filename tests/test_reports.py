@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from ivr.cli import main
-from ivr.reports import suppress
+from ivr.records.reports import suppress
+from ivr.records.store import RecordStore
+from ivr.records.tags import signature
 from ivr.settings import Settings
-from ivr.store import RecordStore
-from ivr.tags import signature
 from tests.conftest import Clock, Phone, make_app
 
 WINDOW = dt.timedelta(days=30)

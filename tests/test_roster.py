@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,12 @@ from click.testing import CliRunner
 
 from ivr.cli import main
 from ivr.clock import zone
-from ivr.engine import load_flowset
-from ivr.library import Library
+from ivr.library.roster import read_roster
+from ivr.library.yamlfile import parse
 from ivr.routing.duty import DutyIndex
-from ivr.routing.roster import load_roster
-from ivr.settings import PROJECT_ROOT, Settings
-from ivr.yamlsrc import LoadError
-from tests.conftest import Clock, Phone, make_app
+from ivr.settings import Settings
+from ivr.source import LoadError
+from tests.conftest import Clock, Phone, load, make_app, republish, without_columns
 
 ALMATY = zone("Asia/Almaty")
 WEEKDAY_ROSTER = """\
@@ -36,7 +34,8 @@ def roster_file(tmp_path: Path, text: str) -> Path:
 
 
 def on_duty(path: Path, at: dt.datetime) -> frozenset[str]:
-    return DutyIndex(load_roster(path), at.date()).on_duty(at).operators
+    roster = read_roster(parse(path.read_bytes(), "flows/roster.yaml"), "flows/roster.yaml", "v")
+    return DutyIndex(roster, at.date()).on_duty(at).operators
 
 
 def test_kazakhstan_moved_to_utc_plus_5_on_1_march_2024(tmp_path: Path) -> None:
@@ -81,8 +80,8 @@ def test_an_absence_with_times_covers_part_of_a_shift(tmp_path: Path) -> None:
 def problems_of(flows_dir: Path, roster: str) -> list[str]:
     (flows_dir / "roster.yaml").write_text(roster)
     with pytest.raises(LoadError) as caught:
-        load_flowset(flows_dir, PROJECT_ROOT / "audio", "hotline150")
-    return [str(p) for p in caught.value.problems]
+        load(flows_dir)
+    return without_columns(caught.value.problems)
 
 
 def test_an_unknown_operator_in_a_shift_is_refused(flows_dir: Path) -> None:
@@ -150,55 +149,20 @@ def test_a_roster_change_reaches_new_calls_without_a_restart(settings: Settings,
     phone = Phone(make_app(settings, Clock()), settings)
     assert phone.call(["2", "1"]).numbers[0] == "+77010000101"  # olga, on duty around the clock
     (flows_dir / "roster.yaml").write_text(WEEKDAY_ROSTER)
-    assert phone.app.extensions["ivr.voice"].reload() is True  # what happens every 2 seconds
+    assert republish(phone.app, settings).publication is not None  # `ivr publish`
     assert phone.call(["2", "1"]).numbers[0] == "+77010000301"
 
 
-def test_the_library_looks_at_the_files_again_after_its_interval(flows_dir: Path) -> None:
-    loads: list[int] = []
-
-    def load():  # type: ignore[no-untyped-def]
-        loads.append(1)
-        return load_flowset(flows_dir, PROJECT_ROOT / "audio", "hotline150")
-
-    library = Library(load, (flows_dir,), every=0.0)
-    first = library.current()
-    assert library.current() is first  # nothing changed: nothing loaded
-    (flows_dir / "roster.yaml").write_text(WEEKDAY_ROSTER)
-    assert library.current() is not first
-    assert len(loads) == 2
-
-
 def test_a_broken_roster_is_refused_and_the_last_good_one_stays(
-    settings: Settings, flows_dir: Path, caplog: pytest.LogCaptureFixture
+    settings: Settings, flows_dir: Path
 ) -> None:
     phone = Phone(make_app(settings, Clock()), settings)
     voice = phone.app.extensions["ivr.voice"]
     (flows_dir / "roster.yaml").write_text(WEEKDAY_ROSTER.replace("who: ayan, days", "who: x, days"))
-    with caplog.at_level(logging.ERROR):
-        assert voice.reload() is False
-    assert "refused the edited flows; the last good version stays in force" in caplog.text
-    assert "flows/roster.yaml:5: unknown operator 'x'" in caplog.text
-    assert str(voice.library.refused[0]).startswith("flows/roster.yaml:5")
+    with pytest.raises(LoadError) as refused:
+        republish(phone.app, settings)
+    assert str(refused.value.problems[0]).startswith("flows/roster.yaml:5:5: unknown operator 'x'")
+    refusal = voice.library.store.last_refusal()
+    assert refusal is not None
+    assert str(refusal.problems[0]) == str(refused.value.problems[0])  # for `ivr status`
     assert phone.call(["2", "1"]).numbers[0] == "+77010000101"  # still olga
-
-
-def test_an_unexpected_failure_while_reloading_keeps_the_last_good_version(
-    flows_dir: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    attempts: list[int] = []
-
-    def load():  # type: ignore[no-untyped-def]
-        attempts.append(1)
-        if len(attempts) > 1:
-            raise RuntimeError("a file half copied")
-        return load_flowset(flows_dir, PROJECT_ROOT / "audio", "hotline150")
-
-    library = Library(load, (flows_dir,), every=0.0)
-    good = library.current()
-    (flows_dir / "roster.yaml").write_text(WEEKDAY_ROSTER)
-    with caplog.at_level(logging.ERROR):
-        assert library.current() is good
-    assert "could not load the edited flows; the last good version stays" in caplog.text
-    library.current()
-    assert len(attempts) == 3  # and it tries again on the next look

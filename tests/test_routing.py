@@ -14,7 +14,7 @@ from flask import Flask
 
 from ivr.clock import zone
 from ivr.settings import Settings
-from tests.conftest import CALLER, NATIONAL, Clock, Phone, make_app
+from tests.conftest import CALLER, NATIONAL, Clock, Phone, make_app, republish
 
 ASEL, BORIS, DINA, ERLAN = "+77010000201", "+77010000202", "+77010000203", "+77010000204"
 ALMATY_CENTRE, SHYMKENT_CENTRE = "+77081060810", "+77474034069"
@@ -212,8 +212,8 @@ def test_a_closed_regional_centre_is_skipped(phone_at, routing_flows: Path) -> N
     regions.write_text(regions.read_text().replace(
         '    lines: ["+77474034069"]',
         '    lines: ["+77474034069"]\n    hours: [{days: weekdays, from: "09:00", to: "18:00"}]'))
-    phone = phone_at("2026-12-14 20:00")  # the app loads the edited file on its next reload
-    phone.app.extensions["ivr.voice"].reload(force=True)
+    phone = phone_at("2026-12-14 20:00")
+    republish(phone.app, phone.settings)  # the edit, published
     call = phone.call(["2", "2"], caller=SHYMKENT_LANDLINE)
     assert call.numbers == [NATIONAL]
 
@@ -253,7 +253,7 @@ def test_simultaneous_ringing_rings_every_operator_at_once(phone_at, routing_flo
     flow.write_text(flow.read_text().replace("    ring_seconds: 20\n",
                                              "    ring_seconds: 20\n    ring: all\n"))
     phone = phone_at("2026-12-14 10:00")
-    phone.app.extensions["ivr.voice"].reload(force=True)
+    republish(phone.app, phone.settings)
     call = phone.call(["2", "1"])
     assert call.numbers[0] == f"{DINA},{BORIS}"
     assert call.connected_to == DINA

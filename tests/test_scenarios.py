@@ -47,5 +47,5 @@ def test_a_scenario_with_an_unknown_expectation_is_refused(flows_dir: Path) -> N
         "    expect:\n      dails: [aigerim]\n")
     code, output = run_tests(flows)
     assert code == 1
-    assert ("flows/scenarios/extra.yaml:6: typo: unknown expectation 'dails' (did you mean "
+    assert ("flows/scenarios/extra.yaml:6:7: typo: unknown expectation 'dails' (did you mean "
             "'dials'?)") in output

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from ivr.embedded_redis import redis_server_binary
 from ivr.redis_url import connect
 from ivr.settings import Settings
+from ivr.sim.embedded_redis import redis_server_binary
 from tests.conftest import OPERATOR, Clock, Phone, make_app
 
 

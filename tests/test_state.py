@@ -8,7 +8,7 @@ import redis
 from flask import Flask
 
 from ivr.settings import Settings
-from ivr.simulator import SimulatedCall, answer, press
+from ivr.sim.simulator import SimulatedCall, answer, press
 from tests.conftest import EMERGENCY, OPERATOR, Phone, check_twiml, make_app
 
 

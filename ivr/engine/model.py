@@ -1,13 +1,15 @@
 """What flows through the engine: the events of a call, its state, and the engine's reply.
 
 The engine is pure: it takes events and returns a `Reply` that says what the caller hears and
-what happens next. `ivr.twiml` turns a Reply into TwiML; nothing in the engine knows Twilio,
-Flask or Redis.
+what happens next. `ivr.web.twiml` turns a Reply into TwiML; nothing in the engine knows
+Twilio, Flask or Redis.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from ivr.routing.legs import Leg
 
 # --- events: what happened on the call, in the order Twilio told us --------------------------
 
@@ -26,8 +28,9 @@ class Start:
     at: float
     region: str | None = None
     region_source: str = "unknown"  # dialled, hint, chosen or unknown
-    caller_key: str | None = None  # the caller's monthly pseudonym (ivr.pseudonyms)
-    published: str = ""  # the version of all flows, prompts and routing the call started on
+    caller_key: str | None = None  # the caller's monthly pseudonym (ivr.calls.pseudonyms)
+    published: str = ""  # the published version (flows, prompts, routing) the call started on
+    simulated: bool = False  # `ivr call`: no record, rotation, busy mark or caller secret
 
 
 @dataclass(frozen=True)
@@ -94,19 +97,6 @@ class Gather:
     """Wait for one key while the queued speech plays (keys interrupt it)."""
 
     timeout: int
-
-
-@dataclass(frozen=True)
-class Leg:
-    """One phone to ring. `id` names it in URLs and the call log: `op:<operator>`,
-    `regional:<region>:<n>` or `line:<name>`; `kind` is the destination type for records."""
-
-    id: str
-    kind: str
-    number: str
-    whisper: bool = False  # the person hears who is calling and presses 1 to accept
-    operator: str | None = None
-    tier: int = 0  # legs of one tier may ring together; a later tier only after them
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ivr.engine.model import CallState, Dial, Gather, Hangup, Instruction, Leg, Reply, Speech
+from ivr.engine.model import CallState, Dial, Gather, Hangup, Instruction, Reply, Speech
+from ivr.routing.legs import Leg, Query
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -43,6 +44,12 @@ class Turn:
         self.routing = routing
         self.speech: list[Speech] = []
         self.then: Instruction | None = None
+
+    def query(self) -> Query:
+        """What routing may know of this call: nothing of the engine's mutable state."""
+        state = self.state
+        return Query(at=self.live.at, language=state.language, region=state.region,
+                     rotation=state.rotation, tried=frozenset(state.tried), busy=self.live.busy)
 
     def say(self, prompts: Iterable[str]) -> None:
         """Queue prompts in the caller's language, or in every flow language before one is chosen."""

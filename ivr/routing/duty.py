@@ -2,8 +2,10 @@
 
 A day's schedule is a sorted list of minute boundaries, each starting a segment with the
 operators on duty in it, already grouped by language. A lookup is one bisect over that day's
-boundaries: its cost does not grow with the number of operators. Days near today are built when
-the roster loads; any other day the first time it is asked for, then kept.
+boundaries: its cost does not grow with the number of operators. Yesterday, today and tomorrow
+are built when the roster loads; later days by `prepare`, which the process that serves calls
+runs in the background ahead of time, so no webhook waits for a day to be built (any other day
+is built the first time it is asked for, then kept).
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ivr.routing.fields import DAY_MINUTES
-from ivr.routing.roster import Roster, Shift
+from ivr.routing.roster import DAY_MINUTES, Roster, Shift
 
 EMPTY: Mapping[str, tuple[str, ...]] = {}
-BUILD_AHEAD_DAYS = 15
+BUILT_AT_LOAD = (-1, 0, 1)  # days around today
 MAX_CACHED_DAYS = 400
 
 
@@ -26,7 +27,8 @@ class Segment:
     start: int  # minute of the day
     end: int
     operators: frozenset[str]
-    by_language: Mapping[str, tuple[str, ...]]
+    by_language: Mapping[str, tuple[str, ...]]  # each sorted by id
+    ordered: tuple[str, ...] = ()  # every operator on duty, sorted by id
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,13 @@ class DutyIndex:
         self.roster = roster
         self._days: dict[dt.date, DaySchedule] = {}
         start = today or dt.datetime.now(roster.timezone).date()
-        for offset in range(-1, BUILD_AHEAD_DAYS):
+        for offset in BUILT_AT_LOAD:
             self.schedule(start + dt.timedelta(days=offset))
+
+    def prepare(self, first: dt.date, days: int) -> None:
+        """Build `days` days from `first` now, so that no call has to wait for them."""
+        for offset in range(days):
+            self.schedule(first + dt.timedelta(days=offset))
 
     def on_duty(self, at: dt.datetime) -> Segment:
         """The duty segment in force at an aware moment."""
@@ -115,12 +122,17 @@ class DutyIndex:
             on = frozenset(op for op, n in depth.items() if n > 0)
             if segments and segments[-1].operators == on:
                 last = segments.pop()
-                segments.append(Segment(last.start, cuts[index + 1], on, last.by_language))
+                segments.append(Segment(last.start, cuts[index + 1], on, last.by_language,
+                                        last.ordered))
                 continue
-            languages = sorted({lang for op in on for lang in operators[op].languages})
-            by_language = {lang: tuple(sorted(op for op in on if lang in operators[op].languages))
-                           for lang in languages}
-            segments.append(Segment(cut, cuts[index + 1], on, by_language))
+            ordered = tuple(sorted(on))
+            by_language: dict[str, list[str]] = {}
+            for op in ordered:
+                for lang in operators[op].languages:
+                    by_language.setdefault(lang, []).append(op)
+            segments.append(Segment(cut, cuts[index + 1], on,
+                                    {lang: tuple(ops) for lang, ops in sorted(by_language.items())},
+                                    ordered))
         return DaySchedule(day, tuple(s.start for s in segments), tuple(segments))
 
 

@@ -8,22 +8,20 @@
 - any name in the flow's `numbers` (`national`, `emergency`, ...): that fixed line.
 
 Operators hear a whisper and must press 1 before the caller is bridged; fixed lines and
-regional centres are bridged when they answer.
+regional centres are bridged when they answer. Each target takes the routing tables and a
+`Query` and returns legs; membership tests are on sets, so a roster of thousands on duty costs
+the same per leg as a roster of ten.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
 
-from ivr.engine.model import Leg
+from ivr.routing import Routing
+from ivr.routing.legs import Leg, Query, line_leg, operator_leg, regional_leg
 
-if TYPE_CHECKING:
-    from ivr.engine.turn import Turn
-
-Target = Callable[["Turn"], list[Leg]]
+Target = Callable[[Routing, Query], list[Leg]]
 TARGETS: dict[str, Target] = {}
-NEEDS_ROUTING = frozenset({"operators", "regional"})
 
 
 def register(name: str) -> Callable[[Target], Target]:
@@ -38,50 +36,53 @@ def known_targets(flow_numbers: Sequence[str]) -> list[str]:
     return sorted({*TARGETS, *flow_numbers})
 
 
-def candidates(name: str, turn: Turn) -> list[Leg]:
+def candidates(routing: Routing | None, name: str, query: Query,
+               numbers: Mapping[str, str]) -> list[Leg]:
     """Untried legs of target `name`, in the order to ring them."""
-    fixed = [Leg(f"line:{name}", name, turn.flow.numbers[name])] if name in turn.flow.numbers else []
-    legs = TARGETS[name](turn) if name in TARGETS else fixed
-    return [leg for leg in legs if leg.id not in turn.state.tried]
+    if name in TARGETS:
+        legs = TARGETS[name](routing, query) if routing is not None else []
+    elif name in numbers:
+        legs = [Leg(line_leg(name), name, numbers[name])]
+    else:
+        legs = []
+    return [leg for leg in legs if leg.id not in query.tried]
 
 
-def _rotated(ids: list[str], by: int) -> list[str]:
+def _rotated(ids: Sequence[str], by: int) -> list[str]:
     if not ids:
-        return ids
+        return []
     shift = by % len(ids)
-    return ids[shift:] + ids[:shift]
+    return [*ids[shift:], *ids[:shift]]
 
 
 @register("operators")
-def operators(turn: Turn) -> list[Leg]:
-    routing, state = turn.routing, turn.state
-    if routing is None:
-        return []
+def operators(routing: Routing, query: Query) -> list[Leg]:
     roster = routing.roster.operators
-    on_duty = sorted(routing.duty.on_duty(turn.live.at).operators)
-    language = state.language
-    matched = [op for op in on_duty if language is None or language in roster[op].languages]
-    others = [op for op in on_duty if op not in matched]
-    local = [op for op in matched if state.region and state.region in roster[op].regions]
+    segment = routing.duty.on_duty(query.at)
+    on_duty = segment.ordered
+    matched = on_duty if query.language is None else segment.by_language.get(query.language, ())
+    in_matched = set(matched)
+    local = [op for op in matched if query.region and query.region in roster[op].regions]
+    in_local = set(local)
     # The whole order is fixed for the call (by its rotation number), then filtered, so the
     # hunt moves on around the circle; operators covering the caller's region come first.
-    ordered = (_rotated(local, state.rotation)
-               + _rotated([op for op in matched if op not in local], state.rotation))
-    return [Leg(f"op:{op}", "operators", roster[op].phone, whisper=True, operator=op,
-                tier=0 if op in matched else 1)
-            for op in ordered + _rotated(others, state.rotation) if op not in turn.live.busy]
+    ordered = [*_rotated(local, query.rotation),
+               *_rotated([op for op in matched if op not in in_local], query.rotation)]
+    others = _rotated([op for op in on_duty if op not in in_matched], query.rotation)
+    return [Leg(operator_leg(op), "operators", roster[op].phone, whisper=True, operator=op,
+                tier=0 if op in in_matched else 1)
+            for op in [*ordered, *others] if op not in query.busy]
 
 
 @register("regional")
-def regional(turn: Turn) -> list[Leg]:
-    routing, state = turn.routing, turn.state
-    if routing is None or state.region is None:
+def regional(routing: Routing, query: Query) -> list[Leg]:
+    if query.region is None:
         return []
-    region = routing.regions.regions.get(state.region)
+    region = routing.regions.regions.get(query.region)
     if region is None:
         return []
-    local = turn.live.at.astimezone(routing.roster.timezone)
+    local = query.at.astimezone(routing.roster.timezone)
     if not region.is_open(local, routing.roster.holiday_name(local.date()) is not None):
         return []
-    return [Leg(f"regional:{region.id}:{n}", "regional", number)
+    return [Leg(regional_leg(region.id, n), "regional", number)
             for n, number in enumerate(region.lines)]

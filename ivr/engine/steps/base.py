@@ -1,18 +1,21 @@
 """Step types: one small frozen dataclass each, registered by the YAML keyword that names it.
 
-A step type declares its keys, parses itself, lists its exits for the load-time graph checks, and
-acts on a `Turn` at run time. Adding a step type touches one module of this package (and its
-tests) only. This module holds what every step type shares.
+A step type declares its keys and the JSON Schema fragment of each (editors complete and check
+them; `ivr check` validates against them), parses itself, lists its exits for the load-time
+graph checks, and acts on a `Turn` at run time. Adding a step type touches one module of this
+package (and its tests) only: the package imports its modules, and each registers itself.
+This module holds what every step type shares.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ivr.engine.model import DialResult
 from ivr.i18n import _
-from ivr.yamlsrc import Node, Problem
+from ivr.source import Node, Problem
 
 if TYPE_CHECKING:
     from ivr.engine.turn import Turn
@@ -23,6 +26,20 @@ MAX_RETRIES = 3
 MAX_CHOICES = 4  # besides 0, which always reaches a person (ISO/IEC 13714)
 RING_SECONDS = (5, 600)  # Twilio's limits for <Dial timeout>
 CONNECTED_STATUSES = frozenset({"completed", "answered"})
+
+# JSON Schema fragments that several step types use for their keys.
+STEP_ID: Mapping[str, Any] = {"type": "string", "description": "The id of a step in this flow"}
+PROMPTS: Mapping[str, Any] = {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    "description": "A prompt id from flows/prompts.yaml, or a list of them"}
+RETRY: Mapping[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["retries", "then"],
+    "properties": {"prompts": PROMPTS,
+                   "retries": {"type": "integer", "minimum": 0, "maximum": MAX_RETRIES},
+                   "then": STEP_ID},
+}
+TIMEOUT: Mapping[str, Any] = {"type": "integer", "minimum": MENU_TIMEOUT[0],
+                              "maximum": MENU_TIMEOUT[1]}
 
 
 class StaleEvent(Exception):
@@ -90,7 +107,7 @@ class Exit:
 @dataclass(frozen=True)
 class Step:
     TYPE: ClassVar[str] = ""
-    KEYS: ClassVar[tuple[str, ...]] = ()
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {}  # each key: its JSON Schema
     REQUIRED: ClassVar[tuple[str, ...]] = ()  # keys a step of this type cannot do without
     CONNECTS: ClassVar[bool] = False  # reaching this step puts the caller through to a person
 
@@ -101,7 +118,13 @@ class Step:
     def parse(cls, raw: Node, ctx: ParseContext) -> Step:
         raise NotImplementedError
 
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The keys a step of this type may have besides `type`, in the order documented."""
+        return tuple(cls.SCHEMA)
+
     def exits(self) -> tuple[Exit, ...]:
+        """Every arrow out of this step; the graph checks follow each silent one."""
         return ()
 
     def prompt_refs(self) -> tuple[str, ...]:

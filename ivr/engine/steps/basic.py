@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ivr.engine.steps.base import Exit, ParseContext, Step, register
+from ivr.engine.steps.base import PROMPTS, STEP_ID, Exit, ParseContext, Step, register
 from ivr.i18n import _
-from ivr.yamlsrc import Node
+from ivr.languages import LANGUAGE_NAMES
+from ivr.source import Node
 
 if TYPE_CHECKING:
     from ivr.engine.turn import Turn
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Say(Step):
     TYPE = "say"
-    KEYS = ("prompts", "next")
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {"prompts": PROMPTS, "next": STEP_ID}
     REQUIRED = ("prompts", "next")
     prompts: tuple[str, ...] = ()
     next: str = ""
@@ -44,7 +46,8 @@ class Say(Step):
 @dataclass(frozen=True)
 class Language(Step):
     TYPE = "language"
-    KEYS = ("language", "next")
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "language": {"enum": list(LANGUAGE_NAMES)}, "next": STEP_ID}
     REQUIRED = ("language", "next")
     language: str = ""
     next: str = ""
@@ -74,7 +77,7 @@ class Language(Step):
 @dataclass(frozen=True)
 class Goto(Step):
     TYPE = "goto"
-    KEYS = ("to",)
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {"to": STEP_ID}
     REQUIRED = ("to",)
     to: str = ""
 
@@ -93,7 +96,7 @@ class Goto(Step):
 @dataclass(frozen=True)
 class Hangup(Step):
     TYPE = "hangup"
-    KEYS = ("prompts",)
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {"prompts": PROMPTS}
     prompts: tuple[str, ...] = ()
 
     @classmethod

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ivr.engine.steps.base import (
     DTMF_KEYS,
     MAX_CHOICES,
     MAX_RETRIES,
     MENU_TIMEOUT,
+    PROMPTS,
+    RETRY,
+    STEP_ID,
+    TIMEOUT,
     Exit,
     ParseContext,
     Step,
     register,
 )
 from ivr.i18n import _
-from ivr.yamlsrc import Node
+from ivr.source import Node
 
 if TYPE_CHECKING:
     from ivr.engine.turn import Turn
@@ -64,7 +69,12 @@ class Retry:
 @dataclass(frozen=True)
 class Menu(Step):
     TYPE = "menu"
-    KEYS: ClassVar[tuple[str, ...]] = ("prompts", "timeout", "options", "no_input", "wrong_key")
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "prompts": PROMPTS, "timeout": TIMEOUT,
+        "options": {"type": "object", "propertyNames": {"pattern": "^[0-9*#]$"},
+                    "additionalProperties": STEP_ID, "maxProperties": MAX_CHOICES + 1},
+        "no_input": RETRY, "wrong_key": RETRY,
+    }
     REQUIRED: ClassVar[tuple[str, ...]] = ("prompts", "options", "no_input", "wrong_key")
     prompts: tuple[str, ...] = ()
     timeout: int = 6

@@ -8,13 +8,24 @@ wrong keys goes on with the region unknown; 0 and 9 work as in every menu.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ivr.engine.steps.base import MENU_TIMEOUT, Exit, ParseContext, Step, register
+from ivr.engine.steps.base import (
+    MENU_TIMEOUT,
+    PROMPTS,
+    RETRY,
+    STEP_ID,
+    TIMEOUT,
+    Exit,
+    ParseContext,
+    Step,
+    register,
+)
 from ivr.engine.steps.menu import STAY, Menu, Retry
 from ivr.i18n import _
-from ivr.yamlsrc import Node
+from ivr.source import Node
 
 if TYPE_CHECKING:
     from ivr.engine.turn import Turn
@@ -24,7 +35,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class RegionMenu(Menu):
     TYPE = "region_menu"
-    KEYS: ClassVar[tuple[str, ...]] = ("prompts", "timeout", "next", "no_input", "wrong_key")
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "prompts": PROMPTS, "timeout": TIMEOUT, "next": STEP_ID, "no_input": RETRY,
+        "wrong_key": RETRY}
     REQUIRED: ClassVar[tuple[str, ...]] = ("prompts", "next", "no_input", "wrong_key")
     next: str = ""
     next_line: int = 0

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ivr.engine.model import DialResult, Leg
-from ivr.engine.steps.base import CONNECTED_STATUSES, RING_SECONDS, Exit, ParseContext, Step, register
+from ivr.engine.model import DialResult
+from ivr.engine.steps.base import (
+    CONNECTED_STATUSES,
+    PROMPTS,
+    RING_SECONDS,
+    STEP_ID,
+    Exit,
+    ParseContext,
+    Step,
+    register,
+)
 from ivr.engine.turn import FlowRuntimeError
 from ivr.i18n import _
+from ivr.routing.legs import Leg, kind_of, operator_of
 from ivr.routing.targets import candidates
-from ivr.yamlsrc import Node
+from ivr.source import Node
 
 if TYPE_CHECKING:
     from ivr.engine.turn import Turn
@@ -27,7 +38,16 @@ class Route(Step):
     """
 
     TYPE = "route"
-    KEYS = ("prompts", "try", "hold", "ring_seconds", "ring", "then")
+    SCHEMA: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "prompts": PROMPTS,
+        "try": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                "description": "operators, regional, or names from the flow's numbers"},
+        "hold": PROMPTS,
+        "ring_seconds": {"type": "integer", "minimum": RING_SECONDS[0],
+                         "maximum": RING_SECONDS[1]},
+        "ring": {"enum": ["one", "all"]},
+        "then": STEP_ID,
+    }
     REQUIRED: ClassVar[tuple[str, ...]] = ("try", "then")
     CONNECTS = True
     EMERGENCY: ClassVar[bool] = False
@@ -81,8 +101,9 @@ class Route(Step):
         return None
 
     def _next_legs(self, turn: Turn) -> list[Leg]:
+        query = turn.query()
         for target in self.targets:
-            legs = candidates(target, turn)
+            legs = candidates(turn.routing, target, query, turn.flow.numbers)
             if legs:
                 return [leg for leg in legs if leg.tier == legs[0].tier] if self.ring_all else legs[:1]
         return []
@@ -97,25 +118,18 @@ class Route(Step):
         state = turn.state
         rung = result.legs or state.ringing  # the action URL names the legs; else our own note
         state.tried.extend(leg for leg in rung if leg not in state.tried)
-        needs_accept = any(leg.startswith("op:") for leg in rung)
+        needs_accept = any(operator_of(leg) for leg in rung)
         accepted = state.accepted in rung if needs_accept else True
         if result.status in CONNECTED_STATUSES and result.bridged is not False and accepted:
             leg = (state.accepted or "") if needs_accept else (rung[0] if rung else "")
-            state.connected_to = _kind(leg)
-            state.operator = leg.removeprefix("op:") if leg.startswith("op:") else None
+            state.connected_to = kind_of(leg)
+            state.operator = operator_of(leg)
             turn.hangup()
             return None
         if result.status == "canceled":  # the caller hung up while it rang
             turn.hangup()
             return None
         return self._dial_next(turn, self.hold)
-
-
-def _kind(leg: str) -> str:
-    """The destination type of a leg id, for the call record."""
-    prefix, _, rest = leg.partition(":")
-    kinds = {"op": "operators", "regional": "regional", "line": rest}
-    return kinds.get(prefix) or "unknown"
 
 
 @register

@@ -1,0 +1,70 @@
+"""Every Redis key the router writes, in one place, under its prefix (IVR_REDIS_PREFIX).
+
+Call state: `call:<call key>` (one call's event log), `rotation` (the counter that rotates who
+rings first), `busy` (operators on a call, scored by when the mark lapses),
+`caller-secret:<month>` (the month's caller-key secret).
+Published versions (`ivr.library.store`): `lib:current` (the version in force), `lib:history`
+(every publication, newest last), `lib:version:<version>` (a version's files by content hash),
+`lib:blob:<sha256>` (a file's content), `lib:refused` (the last refused publication) and the
+channel `lib:published`, on which each publication is announced to every web process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_PREFIX = "ivr:"
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = DEFAULT_PREFIX
+
+    # --- calls ----------------------------------------------------------------------------
+    def call(self, call_key: str) -> str:
+        return f"{self.prefix}call:{call_key}"
+
+    @property
+    def calls(self) -> str:
+        """A pattern matching every call log."""
+        return f"{self.prefix}call:*"
+
+    @property
+    def rotation(self) -> str:
+        return f"{self.prefix}rotation"
+
+    @property
+    def busy(self) -> str:
+        return f"{self.prefix}busy"
+
+    def caller_secret(self, month: str) -> str:
+        return f"{self.prefix}caller-secret:{month}"
+
+    @property
+    def caller_secrets(self) -> str:
+        """A pattern matching every month's caller-key secret."""
+        return f"{self.prefix}caller-secret:*"
+
+    # --- published versions -----------------------------------------------------------------
+    @property
+    def current(self) -> str:
+        return f"{self.prefix}lib:current"
+
+    @property
+    def history(self) -> str:
+        return f"{self.prefix}lib:history"
+
+    def version(self, version: str) -> str:
+        return f"{self.prefix}lib:version:{version}"
+
+    def blob(self, digest: str) -> str:
+        return f"{self.prefix}lib:blob:{digest}"
+
+    @property
+    def refused(self) -> str:
+        return f"{self.prefix}lib:refused"
+
+    @property
+    def published(self) -> str:
+        """The pub/sub channel that announces each publication."""
+        return f"{self.prefix}lib:published"

@@ -1,0 +1,96 @@
+"""Keyed, rotating pseudonyms: a call is never known by its number or its CallSid.
+
+- The call key is an HMAC of the CallSid under IVR_HMAC_SECRET: stable across a call's webhooks
+  and meaningless without the secret.
+- The caller key is an HMAC-SHA256 of the caller's normalised number under a random secret made
+  for each calendar month (UTC) and kept only in Redis until the month is over. Once it is gone,
+  last month's keys cannot be linked to a number or to this month's keys: a plain or salted hash
+  would be reversed by trying the ~10^8 numbers of a prefix. Withheld numbers get no key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Callable
+
+import phonenumbers
+import redis
+
+from ivr.calls.keys import Keys
+
+WITHHELD = frozenset({"", "anonymous", "restricted", "unknown", "private", "unavailable",
+                      "+266696687", "+86282452253", "+7"})
+GRACE = dt.timedelta(days=1)
+
+
+def call_key(secret: bytes, call_sid: str) -> str:
+    """A pseudonym for a call: stable for its webhooks, meaningless without the secret."""
+    return hmac.new(secret, b"call:" + call_sid.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def normalise(number: str) -> str | None:
+    """The caller's number in E.164, or None when it is withheld or not a real number."""
+    text = number.strip()
+    if text.lower() in WITHHELD:
+        return None
+    try:
+        parsed = phonenumbers.parse(text, "KZ")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def month_of(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m")
+
+
+def month_end(month: str) -> dt.datetime:
+    year, number = (int(part) for part in month.split("-"))
+    first = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=dt.UTC)
+    return first
+
+
+class CallerKeys:
+    """Monthly caller-key secrets, shared by all web processes through Redis."""
+
+    def __init__(self, client: redis.Redis, keys: Keys,
+                 clock: Callable[[], float]) -> None:
+        self.client = client
+        self.keys = keys
+        self.clock = clock
+        self._cache: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def secret_key(self, month: str) -> str:
+        return self.keys.caller_secret(month)
+
+    def key(self, number: str) -> str | None:
+        normal = normalise(number)
+        if normal is None:
+            return None
+        month = month_of(dt.datetime.fromtimestamp(self.clock(), dt.UTC))
+        return hmac.new(self._secret(month), normal.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _secret(self, month: str) -> bytes:
+        with self._lock:
+            if month not in self._cache:
+                name = self.secret_key(month)
+                expires = int((month_end(month) + GRACE).timestamp())
+                pipe = self.client.pipeline(transaction=True)
+                pipe.set(name, secrets.token_bytes(32), nx=True, exat=expires)
+                pipe.get(name)
+                _, secret = pipe.execute()
+                self._cache = {month: bytes(secret)}  # older months are never needed again
+            return self._cache[month]
+
+    def discard_before(self, month: str) -> int:
+        """Delete every month's secret older than `month` (normally they have expired)."""
+        old = [k for k in self.client.scan_iter(self.keys.caller_secrets)
+               if k.decode().rsplit(":", 1)[-1] < month]
+        return int(self.client.delete(*old)) if old else 0

@@ -1,0 +1,228 @@
+"""`ivr serve` and `ivr worker`: the router's processes.
+
+`ivr serve` runs the whole router on one machine, from the Procfile as written: every Procfile
+process (web and worker) with `$PORT` set, after starting an embedded Redis when REDIS_URL is
+not set and making development secrets when none are configured. When nothing is published yet
+it publishes the working folders first (and does not start if they fail the checks); with
+`--watch` it also runs `ivr publish --watch`, so each edit is checked and published within
+seconds. Ctrl-C stops the processes and then Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import redis
+
+from ivr.calls.keys import Keys
+from ivr.cli.common import settings as current_settings
+from ivr.library.files import FolderSource
+from ivr.library.pipeline import Options
+from ivr.library.publish import publish, who
+from ivr.library.store import SnapshotStore
+from ivr.redis_url import connect
+from ivr.settings import PROJECT_ROOT, Settings
+from ivr.sim.embedded_redis import EmbeddedRedis
+from ivr.source import LoadError
+
+WATCH_COMMAND = "ivr publish --watch"
+
+
+def procfile_commands(path: Path) -> dict[str, str]:
+    commands: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not line.lstrip().startswith("#"):
+            commands[name.strip()] = command.strip()
+    return commands
+
+
+def development_env(env: dict[str, str], say: Callable[[str], None]) -> dict[str, str]:
+    env = dict(env)
+    if not env.get("TWILIO_AUTH_TOKEN"):
+        env["TWILIO_AUTH_TOKEN"] = secrets.token_hex(16)
+        say("TWILIO_AUTH_TOKEN is not set: using a development token, printed below. Set your "
+            "account's token to take real calls.")
+    if not env.get("IVR_HMAC_SECRET"):
+        env["IVR_HMAC_SECRET"] = secrets.token_hex(32)
+        say("IVR_HMAC_SECRET is not set: using a random secret for this run only.")
+    return env
+
+
+def banner(port: int, env: dict[str, str], embedded: bool, dev_token: bool) -> str:
+    base = env.get("IVR_PUBLIC_URL", "").rstrip("/") or f"http://localhost:{port}"
+    local = f"http://127.0.0.1:{port}"
+    return "\n".join([
+        "",
+        "The 150 router is running" + (" (embedded Redis; stops with the router)." if embedded
+                                       else "."),
+        "",
+        "Configure your Twilio number (Phone Numbers > your number > Voice configuration):",
+        f"  A call comes in  (Voice URL, HTTP POST):    {base}/voice",
+        f"  Primary handler fails (Fallback URL, POST):  {base}/voice/fallback",
+        f"  Call status changes (Status Callback, POST): {base}/voice/status",
+        f"  Health check for a load balancer (GET):      {base}/healthz",
+        "",
+        "Try a call without a phone, from another terminal:",
+        f"  TWILIO_AUTH_TOKEN={env['TWILIO_AUTH_TOKEN'] if dev_token else '<your token>'} "
+        f".venv/bin/ivr call --url {local} "
+        "--press 2,1",
+        "",
+        "Press Ctrl-C to stop.",
+        "",
+    ])
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    try:
+        os.killpg(pgid, signum)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _wait_for_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait until every process of the group has exited (a worker's scheduler child too),
+    so that Redis is stopped only after nothing uses it any more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process.poll()
+        if not _signal_group(process.pid, 0):
+            return
+        time.sleep(0.1)
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def first_publication(settings: Settings, redis_url: str, say: Callable[[str], None]) -> bool:
+    """Publish the working folders when nothing is published yet; False when they fail."""
+    store = SnapshotStore(connect(redis_url, timeout=5.0), Keys(settings.redis_prefix))
+    if store.current() is not None:
+        return True
+    try:
+        outcome = publish(store, FolderSource(settings.flows_dir, settings.audio_dir),
+                          Options.of(settings), who(), "published by ivr serve")
+    except LoadError as exc:
+        say(f"{exc}\nThe router was not started: fix the files and try again.")
+        return False
+    say(f"published the working folders as version {outcome.snapshot.version}")
+    return True
+
+
+def serve(port: int, settings: Settings, watch: bool, say: Callable[[str], None]) -> int:
+    dev_token = not os.environ.get("TWILIO_AUTH_TOKEN")
+    env = development_env(dict(os.environ), say)
+    env["PORT"] = str(port)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    embedded = None
+    if not env.get("REDIS_URL"):
+        embedded = EmbeddedRedis().start()
+        env["REDIS_URL"] = embedded.url
+    try:
+        if not first_publication(settings, env["REDIS_URL"], say):
+            return 1
+    except redis.RedisError as exc:
+        say(f"cannot reach Redis at REDIS_URL ({type(exc).__name__}); the router was not started")
+        if embedded is not None:
+            embedded.stop()
+        return 1
+    commands = procfile_commands(PROJECT_ROOT / "Procfile")
+    if watch:
+        commands["publisher"] = WATCH_COMMAND
+    processes: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for name, command in commands.items():
+            say(f"starting {name}: {command}")
+            processes.append(subprocess.Popen(command, shell=True, env=env,  # noqa: S602
+                                              cwd=PROJECT_ROOT, start_new_session=True))
+        say(banner(port, env, embedded is not None, dev_token))
+        while not stopping:
+            if any(p.poll() is not None for p in processes):
+                say("a process stopped; shutting the router down")
+                return 1
+            time.sleep(0.2)
+        return 0
+    finally:
+        for process in processes:
+            _signal_group(process.pid, signal.SIGTERM)
+        for process in processes:
+            _wait_for_group(process, timeout=15)
+        if embedded is not None:
+            embedded.stop()
+
+
+@click.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535),
+              default=lambda: int(os.environ.get("PORT", "5000")),
+              show_default="$PORT or 5000", help="Port for the web process.")
+@click.option("--watch", is_flag=True, help="Also publish the working folders each time a file "
+              "changes (for trying edits; `python3 dev.py run` turns it on).")
+def serve_command(port: int, watch: bool) -> None:
+    """Run web, worker and (when REDIS_URL is unset) an embedded Redis, from the Procfile."""
+    sys.exit(serve(port, current_settings(), watch, lambda line: click.echo(line, err=True)))
+
+
+@click.command()
+def worker() -> None:
+    """Run an RQ worker that stores call records (needs REDIS_URL).
+
+    Jobs run inside the worker process (no work-horse per job): a record is one insert, and
+    keeping the database connection pool makes the worker about seven times faster
+    (bench/records.py). A worker that dies is restarted by the process manager; its job is
+    retried, and stored once.
+    """
+    from rq import Queue, SimpleWorker
+
+    from workers.records import configure
+
+    settings = current_settings()
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set; `ivr serve` runs a worker with Redis.")
+    configure(settings)
+    connection = connect(settings.redis_url)
+    queue = Queue(settings.queue_name, connection=connection)
+    _replay_spool_in_background(settings, settings.spool_every_seconds)
+    # Maintenance every minute (RQ's default is ten): a job left by a worker that died is
+    # retried within a few minutes.
+    SimpleWorker([queue], connection=connection, maintenance_interval=60).work(
+        with_scheduler=True)
+
+
+def _replay_spool_in_background(settings: Settings, every: float = 60.0) -> None:
+    """A worker on the same host as a web process settles its spool once Redis is back."""
+    from ivr.records.maintenance import replay_spool
+
+    log = logging.getLogger("ivr.spool")
+
+    def loop() -> None:
+        while True:
+            try:
+                if (count := replay_spool(settings)) > 0:
+                    log.info("queued %d spooled record(s)", count)
+            except Exception as exc:  # Redis still away: try later
+                log.warning("spooled records wait: %s", type(exc).__name__)
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="spool", daemon=True).start()
+
+
+COMMANDS = [serve_command, worker]

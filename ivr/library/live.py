@@ -1,0 +1,307 @@
+"""The published versions one router process serves, kept current in the background.
+
+A process starts on the version in force in the shared store, and also loads every version that
+was in force within the last hours (a call lasts at most that long), so a call that started on
+another host, or before this process restarted, finishes on its own version. It never reads the
+working folders, except once: when the store holds no version at all (a new deployment), the
+first process publishes them if they pass, and otherwise refuses to start with the problems.
+
+New versions arrive in a background thread: a notification through Redis wakes it, and it also
+looks every second. Loading runs the check pipeline off the request path; a webhook only reads
+what is already in memory, and never waits for a version to load. A webhook for a version this
+process does not have yet asks for it and is answered with the safe path.
+
+If Redis is unreachable when the process starts, it serves the last version this host served,
+from its local copy (`ivr.library.cache`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import redis
+
+from ivr.engine.flow import Flow
+from ivr.engine.model import Start
+from ivr.library.cache import LocalCache
+from ivr.library.catalogue import Recording
+from ivr.library.changes import describe
+from ivr.library.files import MemorySource, Source
+from ivr.library.pipeline import Options, build, parsed
+from ivr.library.snapshot import Snapshot, digest
+from ivr.library.store import Publication, SnapshotStore, StoreError, in_force_since
+from ivr.routing import Routing
+from ivr.source import LoadError
+
+log = logging.getLogger("ivr.library")
+LOOK_EVERY_SECONDS = 1.0
+PREPARE_DAYS = 3  # duty days built ahead of the calls that need them
+
+
+class NothingToServe(Exception):
+    """No published version can be had: the store is unreachable and this host has none."""
+
+
+class Library:
+    def __init__(self, store: SnapshotStore, options: Options, cache: LocalCache | None = None,
+                 keep_seconds: float = 6 * 3600, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.options = options
+        self.cache = cache
+        self.keep_seconds = keep_seconds
+        self.clock = clock
+        self._versions: dict[str, Snapshot] = {}
+        self._retired: dict[str, float] = {}  # version: when it stopped being in force
+        self._wanted: set[str] = set()
+        self._current: Snapshot | None = None
+        self.publication: Publication | None = None
+        self.loaded_at = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- what webhooks read (no I/O) ------------------------------------------------------------
+    @property
+    def current(self) -> Snapshot:
+        if self._current is None:
+            raise NothingToServe("the library has not started")
+        return self._current
+
+    def get(self, version: str) -> Snapshot | None:
+        """A version this process has; else None, and the version is loaded in the background."""
+        found = self._versions.get(version)
+        if found is None and version:
+            with self._lock:
+                self._wanted.add(version)
+        return found
+
+    def recording(self, published_name: str) -> tuple[Recording, bytes] | None:
+        """A recording of any version this process serves, by its content-addressed name."""
+        for snapshot in [self.current, *self._versions.values()]:
+            found = snapshot.recording(published_name)
+            if found is not None:
+                return found
+        return None
+
+    # --- start-up -------------------------------------------------------------------------------
+    def boot(self, working: Callable[[], Source] | None = None) -> Snapshot:
+        """Load what is in force (and recent versions); see the module's docstring."""
+        try:
+            version = self.store.current()
+        except redis.RedisError as exc:
+            return self._boot_from_cache(exc)
+        if version is None:
+            return self._boot_empty_store(working)
+        history = self.store.history()
+        window = in_force_since(history, self.clock() - self.keep_seconds)
+        errors: list[Exception] = []
+        for candidate in dict.fromkeys([version, *(p.version for p in reversed(history))]):
+            try:
+                snapshot = self._load(candidate)
+            except (LoadError, StoreError) as exc:
+                errors.append(exc)
+                log.error("version %s cannot be served (%s); trying the one before", candidate,
+                          str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                continue
+            self._install(snapshot, self.store.publication(snapshot.version))
+            break
+        else:
+            if isinstance(errors[0], LoadError):
+                raise errors[0]
+            raise NothingToServe(str(errors[0]))
+        for older in window[1:]:
+            self._load_quietly(older)
+        return self.current
+
+    def _boot_from_cache(self, exc: Exception) -> Snapshot:
+        version = self.cache.current() if self.cache else None
+        files = self.cache.files(version) if self.cache and version else None
+        if files is None:
+            raise NothingToServe(
+                f"Redis is unreachable ({type(exc).__name__}) and this host has no published "
+                "version of its own to serve; start Redis (REDIS_URL) and try again") from exc
+        log.warning("Redis is unreachable (%s): serving version %s from this host's copy until "
+                    "it is back", type(exc).__name__, version)
+        snapshot = build(MemorySource(files), self.options)
+        self._install(snapshot, None)
+        return snapshot
+
+    def _boot_empty_store(self, working: Callable[[], Source] | None) -> Snapshot:
+        version = self.cache.current() if self.cache else None
+        files = self.cache.files(version) if self.cache and version else None
+        if files is not None:
+            snapshot = build(MemorySource(files), self.options)
+            self.store.publish(files, "router", "restored from a router host's copy",
+                               f"version {snapshot.version} again", kind="restore")
+            log.warning("the store held no published version: restored version %s, the last "
+                        "this host served", snapshot.version)
+        elif working is not None:
+            snapshot = build(working(), self.options)  # LoadError: refuse to start
+            self.store.publish(snapshot.files, "router start-up", "the first version",
+                               describe(None, snapshot.files, parsed))
+            log.info("the store held no published version: published the working folders as "
+                     "version %s", snapshot.version)
+        else:
+            raise NothingToServe("nothing is published yet: run `ivr publish`")
+        current = self.store.current() or snapshot.version  # another process may have won
+        self._install(self._load(current), self.store.publication(current))
+        return self.current
+
+    # --- loading --------------------------------------------------------------------------------
+    def _load(self, version: str) -> Snapshot:
+        found = self._versions.get(version)
+        if found is not None:
+            return found
+        files = self.cache.files(version) if self.cache else None
+        if files is None:
+            known = {}
+            for snapshot in self._versions.values():  # files shared with versions held here
+                known.update({digest(data): data for data in snapshot.files.values()})
+            files = self.store.files(version, known)
+        snapshot = build(MemorySource(files), self.options)
+        if self.cache:
+            self.cache.save(version, files)
+        with self._lock:
+            self._versions = {**self._versions, version: snapshot}
+        return snapshot
+
+    def _load_quietly(self, version: str) -> Snapshot | None:
+        try:
+            return self._load(version)
+        except (LoadError, StoreError, redis.RedisError) as exc:
+            log.error("could not load version %s (%s)", version,
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return None
+
+    def _install(self, snapshot: Snapshot, publication: Publication | None) -> None:
+        with self._lock:
+            previous = self._current
+            self._versions = {**self._versions, snapshot.version: snapshot}
+            if previous is not None and previous.version != snapshot.version:
+                self._retired[previous.version] = self.clock()
+            self._retired.pop(snapshot.version, None)
+            self._current = snapshot
+        self.publication = publication
+        self.loaded_at = time.time()
+        if self.cache:
+            self.cache.save(snapshot.version, snapshot.files)
+            self.cache.set_current(snapshot.version)
+        if previous is None or previous.version != snapshot.version:
+            log.info("version %s in force", snapshot.version)
+
+    # --- in the background --------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """One look at the store: put a new version in force, load versions webhooks asked
+        for, forget versions no call can be using. True when a new version came into force."""
+        version = self.store.current()
+        changed = False
+        if version is None:
+            current = self.current
+            self.store.publish(current.files, "router", "restored from a running router",
+                               f"version {current.version} again", kind="restore")
+            log.warning("the store lost its published versions: restored version %s",
+                        current.version)
+        elif version != self.current.version:
+            snapshot = self._load_quietly(version)
+            if snapshot is not None:
+                self._install(snapshot, self.store.publication(version))
+                changed = True
+        with self._lock:
+            wanted_now, self._wanted = self._wanted, set()
+        for wanted in wanted_now:
+            if wanted not in self._versions:
+                self._load_quietly(wanted)
+        self._forget_old()
+        self._prepare_days()
+        return changed
+
+    def _forget_old(self) -> None:
+        horizon = self.clock() - self.keep_seconds
+        old = [v for v, at in self._retired.items() if at < horizon]
+        if old:
+            with self._lock:
+                self._versions = {v: s for v, s in self._versions.items() if v not in old}
+                for version in old:
+                    del self._retired[version]
+
+    def _prepare_days(self) -> None:
+        routing = self.current.routing
+        today = dt.datetime.fromtimestamp(self.clock(), routing.roster.timezone).date()
+        routing.duty.prepare(today - dt.timedelta(days=1), PREPARE_DAYS + 1)
+
+    def start(self, every: float = LOOK_EVERY_SECONDS) -> None:
+        """Keep the versions current in a background thread (one per web process)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._watch, args=(every,), name="ivr-library",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _watch(self, every: float) -> None:
+        pubsub = None
+        while not self._stop.is_set():
+            try:
+                if pubsub is None:
+                    pubsub = self.store.client.pubsub(  # type: ignore[no-untyped-call]
+                        ignore_subscribe_messages=True)
+                    pubsub.subscribe(self.store.keys.published)
+                self.refresh()
+                pubsub.get_message(timeout=every)  # a publication wakes us at once
+            except redis.RedisError as exc:
+                log.debug("the library waits for Redis (%s)", type(exc).__name__)
+                _close(pubsub)
+                pubsub = None
+                self._stop.wait(every)
+            except Exception:  # never let the thread die: the process would stop learning
+                log.exception("the library could not look for a new version; trying again")
+                _close(pubsub)
+                pubsub = None
+                self._stop.wait(every)
+        _close(pubsub)
+
+
+def _close(pubsub: redis.client.PubSub | None) -> None:
+    if pubsub is not None:
+        with contextlib.suppress(redis.RedisError):
+            pubsub.close()
+
+
+
+def flow_of(snapshot: Snapshot | None, start: Start) -> tuple[Flow, Routing] | None:
+    """The flow and routing a call runs on, from the version it started on."""
+    if snapshot is None or start.flow not in snapshot.flows:
+        return None
+    return snapshot.flows[start.flow], snapshot.routing
+
+
+class StoredVersions:
+    """Published versions loaded on demand, for processes that do not serve calls (a worker
+    settling the spool): each version is read from the store and checked once."""
+
+    def __init__(self, store: SnapshotStore, options: Options) -> None:
+        self.store = store
+        self.options = options
+        self._loaded: dict[str, Snapshot | None] = {}
+
+    def snapshot(self, version: str) -> Snapshot | None:
+        if version not in self._loaded:
+            try:
+                self._loaded[version] = build(MemorySource(self.store.files(version)), self.options)
+            except (LoadError, StoreError):
+                self._loaded[version] = None
+        return self._loaded[version]
+
+    def __call__(self, start: Start) -> tuple[Flow, Routing] | None:
+        version = start.published or self.store.current() or ""
+        return flow_of(self.snapshot(version) if version else None, start)

@@ -1,0 +1,160 @@
+"""The only module that builds TwiML, and the one place that names the router's URL paths.
+
+`render` turns the engine's Reply into TwiML; `SafePath` builds the static answers used when
+anything goes wrong (the Fallback URL, an exception, Redis unreachable). The safe path needs no
+Redis and no flow engine: it greets in Kazakh then Russian, dials the configured lines one after
+another, and if nobody answers tells the caller where to call. The views register their routes
+under the paths named here, so a URL in TwiML and the route that answers it cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import Dial as DialVerb
+from twilio.twiml.voice_response import Gather as GatherVerb
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.engine.model import Dial, Gather, Hangup, Reply, Speech
+from ivr.engine.safe import ALL_BUSY, FALLBACK, HOLD, SAFE_LANGUAGES
+from ivr.languages import SAY_VOICES
+from ivr.library.catalogue import Catalogue
+from ivr.numbers import dialable_problem
+from ivr.routing.legs import Leg, line_leg
+
+VOICE_PATH = "/voice"  # the number's Voice URL
+GATHER_PATH = "/voice/gather"
+DIAL_PATH = "/voice/dial"
+STATUS_PATH = "/voice/status"  # the number's Status Callback
+FALLBACK_PATH = "/voice/fallback"  # the number's Fallback URL
+SAFE_DIAL_PATH = "/voice/fallback/dial"
+WHISPER_PATH = "/voice/operator/whisper"
+ANSWER_PATH = "/voice/operator/answer"
+AUDIO_PATH = "/audio"
+HEALTH_PATH = "/healthz"
+WHISPER_TIMEOUT = 8
+SAFE_RING_SECONDS = 25
+XML = "text/xml"
+CONNECTED = frozenset({"completed", "answered", "canceled"})  # the call needs nothing more
+
+
+@dataclass(frozen=True)
+class Renderer:
+    catalogue: Catalogue
+    base_url: str = ""  # the public base URL, or "" for URLs relative to the webhook's own
+    caller_id: str | None = None
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def speak(self, verb: VoiceResponse | GatherVerb, speech: Speech) -> None:
+        recording = self.catalogue.recording(speech.prompt, speech.language)
+        if recording is not None:
+            verb.play(self.url(f"{AUDIO_PATH}/{recording.published_name}"))
+            return
+        voice, language = SAY_VOICES[speech.language]  # load checks guarantee a voice exists
+        verb.say(self.catalogue.text(speech.prompt, speech.language), voice=voice,
+                 language=language)
+
+    def dial(self, response: VoiceResponse, legs: Sequence[Leg], action: str, timeout: int,
+             call_key: str = "", caller_id: str | None = None) -> None:
+        dial = DialVerb(action=self.url(action), method="POST", timeout=timeout,
+                        caller_id=self.caller_id or caller_id)
+        for leg in legs:
+            if leg.whisper:
+                query = urlencode({"c": call_key, "leg": leg.id})
+                dial.number(leg.number, url=self.url(f"{WHISPER_PATH}?{query}"), method="POST")
+            else:
+                dial.number(leg.number)
+        response.append(dial)
+
+    def render(self, reply: Reply, call_key: str = "", to: str = "") -> str:
+        """TwiML for the caller. `to` (the hotline's number) is the caller ID on outgoing legs
+        when no IVR_CALLER_ID is set, so operators never see the caller's number."""
+        response = VoiceResponse()
+        then = reply.then
+        if isinstance(then, Gather):
+            gather = GatherVerb(input="dtmf", num_digits=1, timeout=then.timeout,
+                                finish_on_key="", action=self.url(GATHER_PATH), method="POST")
+            for speech in reply.speech:
+                self.speak(gather, speech)
+            response.append(gather)
+            # No key before the timeout: Twilio moves on to the next verb, which reports silence.
+            response.redirect(self.url(GATHER_PATH), method="POST")
+            return str(response)
+        for speech in reply.speech:
+            self.speak(response, speech)
+        if isinstance(then, Dial):
+            action = f"{DIAL_PATH}?{urlencode({'legs': ','.join(leg.id for leg in then.legs)})}"
+            caller_id = to if dialable_problem(to) is None else None
+            self.dial(response, then.legs, action, then.timeout, call_key, caller_id)
+        elif isinstance(then, Hangup):
+            response.hangup()
+        return str(response)
+
+    def whisper(self, speech: Sequence[Speech], call_key: str, leg: str) -> str:
+        """The operator's leg: who is calling, then press 1 to accept; anything else hangs up."""
+        response = VoiceResponse()
+        query = urlencode({"c": call_key, "leg": leg})
+        gather = GatherVerb(input="dtmf", num_digits=1, timeout=WHISPER_TIMEOUT, finish_on_key="",
+                            action=self.url(f"{ANSWER_PATH}?{query}"), method="POST")
+        for item in speech:
+            self.speak(gather, item)
+        response.append(gather)
+        response.hangup()
+        return str(response)
+
+
+@dataclass(frozen=True)
+class SafePath:
+    """Static TwiML that reaches a person without Redis or the flow engine."""
+
+    renderer: Renderer
+    numbers: Sequence[str]
+
+    def _say_all(self, response: VoiceResponse, prompt: str) -> None:
+        for language in SAFE_LANGUAGES:
+            self.renderer.speak(response, Speech(prompt, language))
+
+    def answer(self, to: str = "") -> str:
+        """The Fallback URL's answer, and every webhook's answer when something failed."""
+        response = VoiceResponse()
+        self._say_all(response, FALLBACK)
+        self._dial_or_give_up(response, 0, to)
+        return str(response)
+
+    def after_dial(self, status: str, leg: int, to: str = "") -> str:
+        """The next step of the safe path once leg `leg` of it has ended with `status`."""
+        response = VoiceResponse()
+        if status in CONNECTED:
+            response.hangup()
+            return str(response)
+        if leg + 1 < len(self.numbers):
+            self._say_all(response, HOLD)
+        self._dial_or_give_up(response, leg + 1, to)
+        return str(response)
+
+    def _dial_or_give_up(self, response: VoiceResponse, leg: int, to: str) -> None:
+        if 0 <= leg < len(self.numbers):
+            action = f"{SAFE_DIAL_PATH}?leg={leg}"
+            number = self.numbers[leg]
+            caller_id = to if dialable_problem(to) is None else None
+            self.renderer.dial(response, [Leg(line_leg(f"safe{leg}"), "safe", number)], action,
+                               SAFE_RING_SECONDS, caller_id=caller_id)
+            return
+        self._say_all(response, ALL_BUSY)
+        response.hangup()
+
+
+def nothing() -> str:
+    """An answer that asks Twilio for nothing (a status callback, an accepted whisper)."""
+    return str(VoiceResponse())
+
+
+def hang_up() -> str:
+    """End this leg: an operator's leg that was declined or failed."""
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
