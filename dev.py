@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run the router or its checks, on a machine that has only Python 3.11+.
 
-    python3 dev.py run     # web, worker and an embedded Redis (unless REDIS_URL is set)
+    python3 dev.py run     # web, worker, an embedded Redis (unless REDIS_URL is set), and a
+                           # watcher that publishes each edit of flows/ and audio/
     python3 dev.py test    # ruff, mypy and the whole test suite (extra args go to pytest)
 
 Both create `.venv/` on first use and reinstall only when pyproject.toml changes.
@@ -36,7 +37,7 @@ def ensure_environment() -> None:
 
 
 def run(args: list[str]) -> int:
-    return subprocess.call([str(BIN / "ivr"), "serve", *args], cwd=ROOT)
+    return subprocess.call([str(BIN / "ivr"), "serve", "--watch", *args], cwd=ROOT)
 
 
 def test(args: list[str]) -> int:

@@ -38,11 +38,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ivr.embedded_redis import EmbeddedRedis  # noqa: E402
-from ivr.serve import procfile_commands  # noqa: E402
-from ivr.simulator import HttpClient, SimulatedCall, answer, press  # noqa: E402
-
-from ivr.engine import load_flowset  # noqa: E402
+from ivr.cli.processes import procfile_commands  # noqa: E402
+from ivr.library.files import FolderSource  # noqa: E402
+from ivr.library.pipeline import Options, build  # noqa: E402
+from ivr.sim.embedded_redis import EmbeddedRedis  # noqa: E402
+from ivr.sim.simulator import HttpClient, SimulatedCall, answer, press  # noqa: E402
 
 TOKEN = secrets.token_hex(16)
 BY_PATH: dict[str, list[float]] = {}
@@ -175,7 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     web = procfile_commands(ROOT / "Procfile")["web"]
     worker = procfile_commands(ROOT / "Procfile")["worker"]
-    catalogue = load_flowset(ROOT / "flows", ROOT / "audio", "hotline150").catalogue
+    catalogue = build(FolderSource(ROOT / "flows", ROOT / "audio"), Options()).catalogue
     bin_dir = str(Path(sys.executable).parent)
     with tempfile.TemporaryDirectory() as folder, EmbeddedRedis() as redis_server:
         router_port, static_port = free_port(), free_port()
@@ -184,10 +184,11 @@ def main() -> None:
                "REDIS_URL": os.environ.get("REDIS_URL") or redis_server.url,
                "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
                "IVR_SPOOL_DIR": f"{folder}/spool", "IVR_REDIS_PREFIX": "bench:",
+               "IVR_CACHE_DIR": f"{folder}/cache",
                "IVR_QUEUE": "bench-records"}
         router = start(web, {**env, "PORT": str(router_port)})
         rq_worker = start(worker, env)
-        static = start(web.replace('"ivr.app:create_app()"', '"bench.static_app:create_app()"'),
+        static = start(web.replace('"ivr.web.app:create_app()"', '"bench.static_app:create_app()"'),
                        {**env, "PORT": str(static_port)})
         base = f"http://127.0.0.1:{router_port}"
         try:

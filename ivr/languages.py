@@ -19,6 +19,7 @@ SAY_VOICES: Mapping[str, tuple[str, str]] = {  # language: (voice, language tag)
 
 def language_codes(value: object) -> tuple[str, ...] | None:
     """A non-empty list of known language codes as a tuple, or None if it is not one."""
-    if isinstance(value, list) and value and all(v in LANGUAGE_NAMES for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, str) and v in LANGUAGE_NAMES
+                                                 for v in value):
         return tuple(value)
     return None

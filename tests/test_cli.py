@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -77,12 +79,15 @@ def wait_for(check, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-d
 def test_ivr_serve_runs_web_worker_and_redis_and_stores_a_record(tmp_path: Path) -> None:
     port = free_port()
     database = tmp_path / "records.sqlite3"
+    flows = tmp_path / "flows"
+    shutil.copytree(PROJECT_ROOT / "flows", flows)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "TWILIO_AUTH_TOKEN")}
     env.update(DATABASE_URL=f"sqlite:///{database}", IVR_HMAC_SECRET="x" * 32,
-               TWILIO_AUTH_TOKEN="serve-test-token")
+               TWILIO_AUTH_TOKEN="serve-test-token", IVR_FLOWS_DIR=str(flows),
+               IVR_CACHE_DIR=str(tmp_path / "cache"), IVR_SPOOL_DIR=str(tmp_path / "spool"))
     ivr = str(Path(sys.executable).parent / "ivr")
-    server = subprocess.Popen([ivr, "serve", "--port", str(port)], env=env, cwd=PROJECT_ROOT,
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen([ivr, "serve", "--watch", "--port", str(port)], env=env,
+                              cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True)
     try:
         def healthy() -> bool:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
@@ -111,6 +116,15 @@ def test_ivr_serve_runs_web_worker_and_redis_and_stores_a_record(tmp_path: Path)
                 return db.execute("SELECT count(*) FROM call_records").fetchone()[0] >= 1
 
         wait_for(lambda: database.exists() and stored())
+        # --watch: an edit is checked and published, and the router takes it
+        roster = flows / "roster.yaml"
+        roster.write_text(roster.read_text().replace('from: "08:00"', 'from: "07:00"', 1))
+
+        def version() -> str:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:  # noqa: S310
+                return str(json.loads(r.read())["version"])
+
+        wait_for(lambda: version() != on_disk)
     finally:
         server.send_signal(signal.SIGINT)
         _, errors = server.communicate(timeout=30)

@@ -5,7 +5,8 @@ rings first), `busy` (operators on a call, scored by when the mark lapses),
 `caller-secret:<month>` (the month's caller-key secret).
 Published versions (`ivr.library.store`): `lib:current` (the version in force), `lib:history`
 (every publication, newest last), `lib:version:<version>` (a version's files by content hash),
-`lib:blob:<sha256>` (a file's content), `lib:refused` (the last refused publication) and the
+`lib:blob:<sha256>` (a file's content), `lib:tree:<sha256>` (a YAML file as the checks parsed
+it), `lib:refused` (the last refused publication) and the
 channel `lib:published`, on which each publication is announced to every web process.
 """
 
@@ -59,6 +60,9 @@ class Keys:
 
     def blob(self, digest: str) -> str:
         return f"{self.prefix}lib:blob:{digest}"
+
+    def tree(self, digest: str) -> str:
+        return f"{self.prefix}lib:tree:{digest}"
 
     @property
     def refused(self) -> str:

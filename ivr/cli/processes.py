@@ -59,7 +59,7 @@ def development_env(env: dict[str, str], say: Callable[[str], None]) -> dict[str
     return env
 
 
-def banner(port: int, env: dict[str, str], embedded: bool, dev_token: bool) -> str:
+def banner(port: int, env: dict[str, str], embedded: bool, dev_token: bool, watch: bool) -> str:
     base = env.get("IVR_PUBLIC_URL", "").rstrip("/") or f"http://localhost:{port}"
     local = f"http://127.0.0.1:{port}"
     return "\n".join([
@@ -77,6 +77,9 @@ def banner(port: int, env: dict[str, str], embedded: bool, dev_token: bool) -> s
         f"  TWILIO_AUTH_TOKEN={env['TWILIO_AUTH_TOKEN'] if dev_token else '<your token>'} "
         f".venv/bin/ivr call --url {local} "
         "--press 2,1",
+        "",
+        ("Edits to flows/ and audio/ are checked and, if they pass, published within seconds."
+         if watch else "Publish edits to flows/ and audio/ with: .venv/bin/ivr publish -m 'why'"),
         "",
         "Press Ctrl-C to stop.",
         "",
@@ -154,7 +157,7 @@ def serve(port: int, settings: Settings, watch: bool, say: Callable[[str], None]
             say(f"starting {name}: {command}")
             processes.append(subprocess.Popen(command, shell=True, env=env,  # noqa: S602
                                               cwd=PROJECT_ROOT, start_new_session=True))
-        say(banner(port, env, embedded is not None, dev_token))
+        say(banner(port, env, embedded is not None, dev_token, watch))
         while not stopping:
             if any(p.poll() is not None for p in processes):
                 say("a process stopped; shutting the router down")

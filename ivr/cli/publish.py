@@ -3,8 +3,10 @@ force on every router host, and seeing what is in force."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import threading
 import urllib.error
@@ -22,6 +24,14 @@ from ivr.library.publish import rollback as rollback_to
 from ivr.library.publish import who
 from ivr.library.store import Publication, StoreError
 from ivr.source import LoadError
+
+PUBLISH_NICENESS = 10
+
+
+def _yield_to_calls() -> None:
+    """Checking a version is background work: on a router's host, calls come first."""
+    with contextlib.suppress(AttributeError, OSError):  # (no os.nice on Windows)
+        os.nice(PUBLISH_NICENESS)
 
 
 def _when(seconds: float) -> str:
@@ -47,6 +57,7 @@ def publish(message: str, by: str, watch: bool) -> None:
     current = settings()
     target = store()
     author = by or who()
+    _yield_to_calls()
     if watch:
         from ivr.library.watch import watch as watch_folders
 
@@ -101,6 +112,7 @@ def rollback(version: str, message: str, by: str) -> None:
     """Put an earlier published VERSION in force again (see `ivr history`), after checking it
     with today's checks. Calls in progress finish on the version they started with."""
     current = settings()
+    _yield_to_calls()
     try:
         outcome = rollback_to(store(), version, Options.of(current), by or who(), message,
                               current.call_ttl_seconds)

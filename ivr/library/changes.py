@@ -39,10 +39,9 @@ def _entries(path: str, old: bytes, new: bytes, parse: Parse) -> str:
     parts = [f"added {_names(added)}" if added else "", f"removed {_names(removed)}" if removed
              else "", f"changed {_names(changed)}" if changed else ""]
     details = "; ".join(p for p in parts if p)
-    others = {k for k in {*before, *after} if k != key and before.get(k) != after.get(k)}
-    if others:
-        details = "; ".join(p for p in (details, f"also {', '.join(sorted(others))}") if p)
-    return f"{label} {details}" if details else "layout or comments only"
+    others = sorted(k for k in {*before, *after} if k != key and before.get(k) != after.get(k))
+    said = [f"{label} {details}" if details else "", f"{', '.join(others)} changed" if others else ""]
+    return "; ".join(s for s in said if s) or "layout or comments only"
 
 
 def describe(old: Mapping[str, bytes] | None, new: Mapping[str, bytes], parse: Parse) -> str:

@@ -13,16 +13,24 @@ process does not have yet asks for it and is answered with the safe path.
 
 If Redis is unreachable when the process starts, it serves the last version this host served,
 from its local copy (`ivr.library.cache`).
+
+Loading a large version (a roster of thousands) must not stall the webhooks served by the same
+process, so it runs "quietly": it takes each YAML file's parse from the store rather than
+parsing it again (`ivr.library.trees`), the garbage collector is paused while the version's
+objects are made and then those objects are frozen out of its sight (a full collection over
+them would stop every thread for half a second), and threads take turns every millisecond.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import redis
 
@@ -32,15 +40,34 @@ from ivr.library.cache import LocalCache
 from ivr.library.catalogue import Recording
 from ivr.library.changes import describe
 from ivr.library.files import MemorySource, Source
-from ivr.library.pipeline import Options, build, parsed
+from ivr.library.pipeline import Options, build, forget_parsed, parse_trees, parsed, remember
 from ivr.library.snapshot import Snapshot, digest
 from ivr.library.store import Publication, SnapshotStore, StoreError, in_force_since
+from ivr.library.trees import decode
 from ivr.routing import Routing
 from ivr.source import LoadError
 
 log = logging.getLogger("ivr.library")
 LOOK_EVERY_SECONDS = 1.0
 PREPARE_DAYS = 3  # duty days built ahead of the calls that need them
+LOAD_SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter while a version loads
+_LOADING = threading.Lock()
+
+
+@contextlib.contextmanager
+def quietly() -> Iterator[None]:
+    """Make a version's objects without stopping the other threads of the process."""
+    with _LOADING:
+        interval, collecting = sys.getswitchinterval(), gc.isenabled()
+        gc.disable()
+        sys.setswitchinterval(LOAD_SWITCH_INTERVAL)
+        try:
+            yield
+        finally:
+            sys.setswitchinterval(interval)
+            gc.freeze()  # long-lived from now on: no collection needs to look at them again
+            if collecting:
+                gc.enable()
 
 
 class NothingToServe(Exception):
@@ -137,13 +164,15 @@ class Library:
         if files is not None:
             snapshot = build(MemorySource(files), self.options)
             self.store.publish(files, "router", "restored from a router host's copy",
-                               f"version {snapshot.version} again", kind="restore")
+                               f"version {snapshot.version} again", kind="restore",
+                               trees=parse_trees(files))
             log.warning("the store held no published version: restored version %s, the last "
                         "this host served", snapshot.version)
         elif working is not None:
             snapshot = build(working(), self.options)  # LoadError: refuse to start
             self.store.publish(snapshot.files, "router start-up", "the first version",
-                               describe(None, snapshot.files, parsed))
+                               describe(None, snapshot.files, parsed),
+                               trees=parse_trees(snapshot.files))
             log.info("the store held no published version: published the working folders as "
                      "version %s", snapshot.version)
         else:
@@ -163,12 +192,27 @@ class Library:
             for snapshot in self._versions.values():  # files shared with versions held here
                 known.update({digest(data): data for data in snapshot.files.values()})
             files = self.store.files(version, known)
-        snapshot = build(MemorySource(files), self.options)
+        with quietly():
+            self._remember_trees(files)
+            snapshot = build(MemorySource(files), self.options)
+            forget_parsed()
         if self.cache:
             self.cache.save(version, files)
         with self._lock:
             self._versions = {**self._versions, version: snapshot}
         return snapshot
+
+    def _remember_trees(self, files: dict[str, bytes]) -> None:
+        yaml_files = {digest(data): (path, data) for path, data in files.items()
+                      if path.endswith(".yaml")}
+        try:
+            stored = self.store.trees(sorted(yaml_files))
+        except redis.RedisError:
+            return  # the files are parsed here instead
+        for sha, text in stored.items():
+            tree = decode(text)
+            if tree is not None:
+                remember(*yaml_files[sha], tree)
 
     def _load_quietly(self, version: str) -> Snapshot | None:
         try:

@@ -42,6 +42,7 @@ from ivr.library.snapshot import (
     digest,
     version_of,
 )
+from ivr.library.trees import encode
 from ivr.library.yamlfile import parse
 from ivr.routing import DutyIndex, Regions, Roster, Routing
 from ivr.settings import Settings
@@ -80,6 +81,10 @@ class _Memo:
         self._items: OrderedDict[tuple[str, ...], object] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
     def get(self, key: tuple[str, ...], make: Callable[[], T]) -> T:
         with self._lock:
@@ -392,3 +397,24 @@ def parsed(name: str, data: bytes) -> Node | None:
     """A YAML file of a version as the pipeline reads it (kept by content), or None."""
     result = _PARSED.get((name, digest(data)), lambda: _attempt(lambda: parse(data, name)))
     return None if isinstance(result, LoadError) else result
+
+
+def remember(name: str, data: bytes, tree: Node) -> None:
+    """Take `tree` as the parse of `data` (stored by the publisher that parsed it)."""
+    _PARSED.get((name, digest(data)), lambda: tree)
+
+
+def forget_parsed() -> None:
+    """Let parse trees go (a router process keeps the versions, not the trees they came from)."""
+    _PARSED.clear()
+
+
+def parse_trees(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The parsed form of a version's YAML files, by content hash, for the store."""
+    found = {}
+    for name, data in files.items():
+        tree = parsed(name, data) if name.endswith(".yaml") else None
+        text = encode(tree) if tree is not None else None
+        if text is not None:
+            found[digest(data)] = text
+    return found

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ivr.library.changes import describe
 from ivr.library.files import MemorySource, Source
-from ivr.library.pipeline import Options, check, parsed
+from ivr.library.pipeline import Options, check, parse_trees, parsed
 from ivr.library.snapshot import Snapshot
 from ivr.library.store import Publication, SnapshotStore, StoreError, in_force_since
 from ivr.source import LoadError
@@ -61,7 +61,8 @@ def publish(store: SnapshotStore, source: Source, options: Options, by: str, mes
     snapshot = verdict.snapshot
     previous, old = _previous_files(store)
     summary = describe(old, snapshot.files, parsed)
-    publication = store.publish(snapshot.files, by, message, summary, expected=previous)
+    publication = store.publish(snapshot.files, by, message, summary, expected=previous,
+                                trees=parse_trees(snapshot.files))
     if publication is not None:
         _prune(store, keep_seconds)
     return Outcome(snapshot, publication)

@@ -140,7 +140,8 @@ class _Parser(Fields):
             return "KZ", frozenset(), frozenset()
         self.keys(node, ("calendar", "add", "remove"), (), _("'holidays'"))
         calendar = node.get("calendar", "KZ")
-        if calendar not in (None, "none") and calendar not in _countries():
+        if calendar not in (None, "none") and (not isinstance(calendar, str)
+                                                or calendar not in _countries()):
             self.problem(node.line_of("calendar"), _(
                 "'calendar' must be a country code such as KZ, or none; not '{value}'").format(
                     value=calendar))

@@ -125,13 +125,21 @@ class SnapshotStore:
         return Refusal.decode(raw) if raw else None
 
     # --- writing ----------------------------------------------------------------------------
-    def put(self, files: Mapping[str, bytes]) -> str:
-        """Keep a version's files (content already kept is not written again)."""
+    def trees(self, digests: list[str]) -> dict[str, bytes]:
+        """The parsed YAML files kept for these content hashes (`ivr.library.trees`)."""
+        found = self.client.mget([self.keys.tree(d) for d in digests]) if digests else []
+        return {d: _bytes(t) for d, t in zip(digests, found, strict=True) if t is not None}
+
+    def put(self, files: Mapping[str, bytes], trees: Mapping[str, str] | None = None) -> str:
+        """Keep a version's files, and the parsed form of its YAML files by content hash
+        (content already kept is not written again)."""
         version = version_of(files)
         manifest = {path: digest(data) for path, data in files.items()}
         pipe = self.client.pipeline(transaction=False)
         for path, data in files.items():
             pipe.set(self.keys.blob(manifest[path]), data, nx=True)
+        for sha, tree in (trees or {}).items():
+            pipe.set(self.keys.tree(sha), tree, nx=True)
         pipe.delete(self.keys.version(version))
         pipe.hset(self.keys.version(version), mapping=cast("Mapping[Any, Any]", manifest))
         pipe.execute()
@@ -139,12 +147,12 @@ class SnapshotStore:
 
     def publish(self, files: Mapping[str, bytes], by: str, message: str, summary: str,
                 kind: str = "publish", expected: str | None = None,
-                ) -> Publication | None:
+                trees: Mapping[str, str] | None = None) -> Publication | None:
         """Put the version of `files` in force and announce it; None when it already is.
 
         With `expected`, refuse (StoreError) if another version was put in force meanwhile,
         so that a summary of changes is never written against the wrong version."""
-        version = self.put(files)
+        version = self.put(files, trees)
         with self.client.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -195,7 +203,7 @@ class SnapshotStore:
         for version in dropped:
             pipe.delete(self.keys.version(version))
         for sha in doomed - live:
-            pipe.delete(self.keys.blob(sha))
+            pipe.delete(self.keys.blob(sha), self.keys.tree(sha))
         pipe.execute()
         return len(dropped)
 

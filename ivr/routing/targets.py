@@ -9,18 +9,19 @@
 
 Operators hear a whisper and must press 1 before the caller is bridged; fixed lines and
 regional centres are bridged when they answer. Each target takes the routing tables and a
-`Query` and returns legs; membership tests are on sets, so a roster of thousands on duty costs
-the same per leg as a roster of ten.
+`Query` and yields legs in the order to ring them, made only as they are asked for: a route that
+rings one phone at a time takes one leg, however many operators are on duty. Membership tests
+are on sets, so a roster of thousands on duty costs little more per call than a roster of ten.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ivr.routing import Routing
 from ivr.routing.legs import Leg, Query, line_leg, operator_leg, regional_leg
 
-Target = Callable[[Routing, Query], list[Leg]]
+Target = Callable[[Routing, Query], Iterable[Leg]]
 TARGETS: dict[str, Target] = {}
 
 
@@ -37,15 +38,14 @@ def known_targets(flow_numbers: Sequence[str]) -> list[str]:
 
 
 def candidates(routing: Routing | None, name: str, query: Query,
-               numbers: Mapping[str, str]) -> list[Leg]:
+               numbers: Mapping[str, str]) -> Iterator[Leg]:
     """Untried legs of target `name`, in the order to ring them."""
+    legs: Iterable[Leg] = ()
     if name in TARGETS:
-        legs = TARGETS[name](routing, query) if routing is not None else []
+        legs = TARGETS[name](routing, query) if routing is not None else ()
     elif name in numbers:
-        legs = [Leg(line_leg(name), name, numbers[name])]
-    else:
-        legs = []
-    return [leg for leg in legs if leg.id not in query.tried]
+        legs = (Leg(line_leg(name), name, numbers[name]),)
+    return (leg for leg in legs if leg.id not in query.tried)
 
 
 def _rotated(ids: Sequence[str], by: int) -> list[str]:
@@ -56,7 +56,7 @@ def _rotated(ids: Sequence[str], by: int) -> list[str]:
 
 
 @register("operators")
-def operators(routing: Routing, query: Query) -> list[Leg]:
+def operators(routing: Routing, query: Query) -> Iterator[Leg]:
     roster = routing.roster.operators
     segment = routing.duty.on_duty(query.at)
     on_duty = segment.ordered
@@ -69,9 +69,9 @@ def operators(routing: Routing, query: Query) -> list[Leg]:
     ordered = [*_rotated(local, query.rotation),
                *_rotated([op for op in matched if op not in in_local], query.rotation)]
     others = _rotated([op for op in on_duty if op not in in_matched], query.rotation)
-    return [Leg(operator_leg(op), "operators", roster[op].phone, whisper=True, operator=op,
+    return (Leg(operator_leg(op), "operators", roster[op].phone, whisper=True, operator=op,
                 tier=0 if op in in_matched else 1)
-            for op in [*ordered, *others] if op not in query.busy]
+            for op in [*ordered, *others] if op not in query.busy)
 
 
 @register("regional")

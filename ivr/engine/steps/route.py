@@ -104,8 +104,15 @@ class Route(Step):
         query = turn.query()
         for target in self.targets:
             legs = candidates(turn.routing, target, query, turn.flow.numbers)
-            if legs:
-                return [leg for leg in legs if leg.tier == legs[0].tier] if self.ring_all else legs[:1]
+            first = next(legs, None)
+            if first is None:
+                continue
+            chosen = [first]
+            for leg in legs if self.ring_all else ():  # the rest of the first tier, together
+                if leg.tier != first.tier:
+                    break
+                chosen.append(leg)
+            return chosen
         return []
 
     def repeat(self, turn: Turn) -> None:
