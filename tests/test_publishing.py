@@ -17,8 +17,10 @@ from ivr.calls.keys import Keys
 from ivr.cli import main
 from ivr.library.snapshot import digest, version_of
 from ivr.library.store import SnapshotStore
+from ivr.library.trees import decode, encode
+from ivr.library.yamlfile import parse
 from ivr.settings import PROJECT_ROOT, Settings
-from ivr.source import LoadError
+from ivr.source import LoadError, Node
 from tests.conftest import EMERGENCY, OPERATOR, Clock, Phone, make_app, republish
 
 CONSULTANT_FIRST = '"1": consultant\n      "2": crisis_centre'
@@ -209,3 +211,27 @@ def test_a_router_that_finds_the_store_emptied_restores_its_version(app: Flask,
     assert library.store.current() == library.current.version
     restarted = make_app(settings, Clock())  # and a restarted process starts on it
     assert restarted.extensions["ivr.voice"].snapshot().version == library.current.version
+
+
+def lines_of(value: object) -> object:
+    """A parsed value with every mapping's own line and its keys' lines, for comparison."""
+    if isinstance(value, Node):
+        return (value.line, {k: (value.line_of(k), lines_of(v)) for k, v in value.items()})
+    if isinstance(value, list):
+        return [lines_of(v) for v in value]
+    return value
+
+
+def test_a_router_reads_each_file_as_the_publisher_parsed_it(app: Flask, settings: Settings) -> None:
+    library = app.extensions["ivr.voice"].library
+    files = library.current.files
+    yaml_files = {digest(data): (name, data) for name, data in files.items()
+                  if name.endswith(".yaml")}
+    stored = library.store.trees(sorted(yaml_files))
+    assert set(stored) == set(yaml_files)
+    for sha, text in stored.items():
+        name, data = yaml_files[sha]
+        tree = decode(text)
+        assert tree is not None
+        assert lines_of(tree) == lines_of(parse(data, name))
+    assert encode(parse(b"a: !!set {x: null}\n", "x.yaml")) is None  # kept only when exact
