@@ -235,3 +235,18 @@ def test_a_router_reads_each_file_as_the_publisher_parsed_it(app: Flask, setting
         assert tree is not None
         assert lines_of(tree) == lines_of(parse(data, name))
     assert encode(parse(b"a: !!set {x: null}\n", "x.yaml")) is None  # kept only when exact
+
+
+def test_a_version_the_router_cannot_check_never_replaces_the_one_in_force(
+    app: Flask, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    library = app.extensions["ivr.voice"].library
+    good = library.current.version
+    broken = {**library.current.files, "flows/roster.yaml": b"operators: {}\n"}
+    library.store.publish(broken, "someone", "written past the checks", "")  # not via publish()
+    for _ in range(3):
+        assert library.refresh() is False
+    assert library.current.version == good
+    assert caplog.text.count("could not load version") == 1  # tried again only after a minute
+    restarted = make_app(settings)  # a process that starts now serves the last good version
+    assert restarted.extensions["ivr.voice"].snapshot().version == good

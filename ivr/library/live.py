@@ -51,6 +51,8 @@ log = logging.getLogger("ivr.library")
 LOOK_EVERY_SECONDS = 1.0
 PREPARE_DAYS = 3  # duty days built ahead of the calls that need them
 LOAD_SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter while a version loads
+MAX_VERSIONS = 16  # held at once; an older version a call still uses is loaded when asked for
+RETRY_SECONDS = 60.0  # before trying again a version that could not be loaded
 _LOADING = threading.Lock()
 
 
@@ -85,6 +87,7 @@ class Library:
         self._versions: dict[str, Snapshot] = {}
         self._retired: dict[str, float] = {}  # version: when it stopped being in force
         self._wanted: set[str] = set()
+        self._failed: dict[str, float] = {}  # version: when it could not be loaded
         self._current: Snapshot | None = None
         self.publication: Publication | None = None
         self.loaded_at = 0.0
@@ -141,7 +144,7 @@ class Library:
             if isinstance(errors[0], LoadError):
                 raise errors[0]
             raise NothingToServe(str(errors[0]))
-        for older in window[1:]:
+        for older in window[1:MAX_VERSIONS]:
             self._load_quietly(older)
         return self.current
 
@@ -186,12 +189,13 @@ class Library:
         found = self._versions.get(version)
         if found is not None:
             return found
+        known = {}
+        for snapshot in self._versions.values():  # files shared with versions held here
+            known.update({digest(data): data for data in snapshot.files.values()})
         files = self.cache.files(version) if self.cache else None
         if files is None:
-            known = {}
-            for snapshot in self._versions.values():  # files shared with versions held here
-                known.update({digest(data): data for data in snapshot.files.values()})
             files = self.store.files(version, known)
+        files = {path: known.get(digest(data), data) for path, data in files.items()}
         with quietly():
             self._remember_trees(files)
             snapshot = build(MemorySource(files), self.options)
@@ -215,11 +219,17 @@ class Library:
                 remember(*yaml_files[sha], tree)
 
     def _load_quietly(self, version: str) -> Snapshot | None:
+        """Load a version, or log why not (once a minute at most for the same version)."""
+        failed = self._failed.get(version)
+        if failed is not None and time.monotonic() - failed < RETRY_SECONDS:
+            return None
         try:
             return self._load(version)
         except (LoadError, StoreError, redis.RedisError) as exc:
-            log.error("could not load version %s (%s)", version,
-                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            self._failed[version] = time.monotonic()
+            log.error("could not load version %s (%s); version %s stays in force", version,
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                      self._current.version if self._current else "none")
             return None
 
     def _install(self, snapshot: Snapshot, publication: Publication | None) -> None:
@@ -267,6 +277,8 @@ class Library:
     def _forget_old(self) -> None:
         horizon = self.clock() - self.keep_seconds
         old = [v for v, at in self._retired.items() if at < horizon]
+        newest = sorted(self._retired, key=self._retired.__getitem__, reverse=True)
+        old += [v for v in newest[MAX_VERSIONS - 1:] if v not in old]
         if old:
             with self._lock:
                 self._versions = {v: s for v, s in self._versions.items() if v not in old}

@@ -15,12 +15,16 @@ renamed is either in what the replayer reads, or goes to the fresh file: never l
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no web process runs there, but the `ivr` command does
+    fcntl = None  # type: ignore[assignment]
 
 SPOOL_FILE = "records.jsonl"
 
@@ -36,7 +40,7 @@ class Spool:
         while True:
             descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(descriptor, fcntl.LOCK_SH)
+                _lock(descriptor, shared=True)
                 try:
                     current = os.stat(path).st_ino == os.fstat(descriptor).st_ino
                 except FileNotFoundError:
@@ -74,7 +78,7 @@ class Spool:
             except FileNotFoundError:  # another replayer finished it
                 continue
             try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX)  # writers that opened it before the rename
+                _lock(descriptor, shared=False)  # writers that opened it before the rename
                 if os.fstat(descriptor).st_nlink == 0:
                     continue
                 handled += self._replay_file(path, handle)
@@ -93,3 +97,8 @@ class Spool:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         return len(lines)
+
+
+def _lock(descriptor: int, shared: bool) -> None:
+    if fcntl is not None:
+        fcntl.flock(descriptor, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
