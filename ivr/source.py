@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr.i18n import _
+from ivr.ids import id_problem
 
 
 @dataclass(frozen=True, order=True)
@@ -38,6 +39,23 @@ class Problem:
             "step": self.step or None,
             "message": self.message,
         }
+
+
+class Collector:
+    """Collects the problems found while reading one file (and one step of it, when known)."""
+
+    file: str
+    step: str
+    problems: list[Problem]
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, self.step, message))
+
+    def ident(self, line: int, value: object, what: str) -> None:
+        """Refuse an id that cannot travel in URLs and the store (see ivr.ids)."""
+        why = id_problem(value)
+        if why:
+            self.problem(line, _("{what}: {why}").format(what=what, why=why))
 
 
 class LoadError(Exception):

@@ -263,3 +263,31 @@ def register_step() -> Iterator[Callable[[type[Step]], None]]:
     yield register
     for name in added:
         STEP_TYPES.pop(name, None)
+
+
+def parents() -> dict[int, int]:
+    """Every running process's parent, read from /proc."""
+    found: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def children(pid: int) -> list[int]:
+    return [child for child, parent in parents().items() if parent == pid]
+
+
+def process_tree(root: int) -> list[int]:
+    """A process and all its descendants."""
+    known = parents()
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(child for child, parent in known.items() if parent == pid)
+    return tree

@@ -24,7 +24,7 @@ from ivr.cli import main
 from ivr.cli.processes import procfile_commands
 from ivr.settings import PROJECT_ROOT, Settings
 from ivr.sim.simulator import HttpClient, SimulatedCall, answer, press
-from tests.conftest import EMERGENCY, OPERATOR, load
+from tests.conftest import EMERGENCY, OPERATOR, children, load
 
 TOKEN = "hosts-test-token"
 PUBLIC_URL = "https://ivr.example.org"  # the load balancer's address, which Twilio signs
@@ -47,19 +47,6 @@ def wait_for(check: Callable[[], bool], seconds: float = 60.0) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("timed out")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 class Host:

@@ -24,7 +24,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from ivr.records.maintenance import failed_jobs, replay_failed, replay_spool
 from ivr.records.store import RecordStore
 from ivr.settings import Settings
-from tests.conftest import CALLER, MONDAY_10AM, Clock, Phone, make_app
+from tests.conftest import CALLER, MONDAY_10AM, Clock, Phone, make_app, process_tree
 from workers.records import store_call_record
 
 SID = "CA" + "7" * 32
@@ -268,24 +268,6 @@ def test_a_worker_killed_in_the_middle_of_a_job_then_restarted_stores_one_row(
     assert len(rows) == 1
     replay_failed(records_settings)
     assert len(phone.store_records()) == 1
-
-
-def process_tree(root: int) -> list[int]:
-    """A process and all its descendants, read from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
-    return tree
 
 
 def _append_entries(folder: str, writer: int, count: int) -> None:

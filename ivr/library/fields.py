@@ -7,28 +7,19 @@ import re
 from collections.abc import Mapping
 
 from ivr.i18n import _
-from ivr.ids import id_problem
 from ivr.routing.roster import DAY_MINUTES, DAY_NAMES, DAY_SHORTCUTS
-from ivr.source import Node, Problem, suggest
+from ivr.source import Collector, Node, Problem, suggest
 
 _TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 
 
-class Fields:
+class Fields(Collector):
     """Collects problems while reading typed values out of YAML nodes."""
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self.step = ""
         self.problems: list[Problem] = []
-
-    def problem(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.file, line, "", message))
-
-    def ident(self, line: int, value: object, what: str) -> None:
-        """Refuse an id that cannot travel in URLs and the store (see ivr.ids)."""
-        why = id_problem(value)
-        if why:
-            self.problem(line, _("{what}: {why}").format(what=what, why=why))
 
     def boolean(self, node: Node, key: str, default: bool) -> bool:
         value = node.get(key, default)

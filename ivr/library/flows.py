@@ -11,7 +11,6 @@ import hashlib
 from ivr.engine.flow import Flow
 from ivr.engine.steps import DTMF_KEYS, STEP_TYPES, ParseContext, Route, Step
 from ivr.i18n import _
-from ivr.ids import id_problem
 from ivr.languages import LANGUAGE_NAMES, language_codes
 from ivr.library.catalogue import Catalogue
 from ivr.library.graph_checks import check_graph
@@ -60,12 +59,6 @@ def _mapping(data: Node, key: str, ctx: ParseContext) -> Node:
     return value
 
 
-def _ident(ctx: ParseContext, line: int, value: object, what: str) -> None:
-    why = id_problem(value)
-    if why:
-        ctx.problem(line, _("{what}: {why}").format(what=what, why=why))
-
-
 def read_flow(data: Node, name: str, seed: str, catalogue: Catalogue,
               region_groups: tuple[str, ...] = ()) -> Flow:
     """The flow in `data` (a parsed flow file), checked against the catalogue; `seed` (a hash
@@ -84,7 +77,7 @@ def read_flow(data: Node, name: str, seed: str, catalogue: Catalogue,
         if key not in data:
             ctx.problem(data.line, _("the flow needs '{key}'").format(key=key))
     if "flow" in data:
-        _ident(ctx, data.line_of("flow"), data["flow"], _("flow name"))
+        ctx.ident(data.line_of("flow"), data["flow"], _("flow name"))
     languages = language_codes(data.get("languages"))
     if languages is None:
         ctx.problem(
@@ -97,7 +90,7 @@ def read_flow(data: Node, name: str, seed: str, catalogue: Catalogue,
 
     numbers = _mapping(data, "numbers", ctx)
     for target, number in numbers.items():
-        _ident(ctx, numbers.line_of(target), target, _("number name"))
+        ctx.ident(numbers.line_of(target), target, _("number name"))
         why = dialable_problem(number)
         if why:
             ctx.problem(numbers.line_of(target), _("number '{target}': {why}").format(target=target, why=why))
@@ -112,7 +105,7 @@ def read_flow(data: Node, name: str, seed: str, catalogue: Catalogue,
     raw_steps = _mapping(data, "steps", ctx)
     for step_id, raw in raw_steps.items():
         ctx.step = step_id
-        _ident(ctx, raw_steps.line_of(step_id), step_id, _("step id"))
+        ctx.ident(raw_steps.line_of(step_id), step_id, _("step id"))
         step = _parse_step(step_id, raw, raw_steps.line_of(step_id), ctx)
         if step is not None:
             steps[step_id] = step

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ivr.engine.model import DialResult
 from ivr.i18n import _
-from ivr.source import Node, Problem
+from ivr.source import Collector, Node, Problem
 
 if TYPE_CHECKING:
     from ivr.engine.turn import Turn
@@ -47,15 +47,12 @@ class StaleEvent(Exception):
 
 
 @dataclass
-class ParseContext:
+class ParseContext(Collector):
     file: str
     step: str
     languages: tuple[str, ...]
     problems: list[Problem]
     region_groups: tuple[str, ...] = ()  # keys of the region menu's groups, from regions.yaml
-
-    def problem(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.file, line, self.step, message))
 
     def text(self, raw: Node, key: str, default: str = "") -> str:
         value = raw.get(key, default)
