@@ -250,3 +250,14 @@ def test_a_version_the_router_cannot_check_never_replaces_the_one_in_force(
     assert caplog.text.count("could not load version") == 1  # tried again only after a minute
     restarted = make_app(settings)  # a process that starts now serves the last good version
     assert restarted.extensions["ivr.voice"].snapshot().version == good
+
+
+def test_a_webhook_never_loads_a_version(phone: Phone, flows_dir: Path,
+                                         settings: Settings) -> None:
+    library = phone.app.extensions["ivr.voice"].library
+    edit(flows_dir, CONSULTANT_FIRST, EMERGENCY_FIRST)
+    code, output = cli(settings, "publish")  # in force in the store, not yet in this process
+    assert code == 0, output
+    assert phone.call(["2", "1"]).numbers[0] == OPERATOR  # served from memory, as it was
+    library.refresh()  # what the background thread does within a second
+    assert phone.call(["2", "1"]).numbers[0] == EMERGENCY

@@ -27,7 +27,7 @@ import redis
 from ivr.calls.keys import Keys
 from ivr.cli.common import settings as current_settings
 from ivr.library.files import FolderSource
-from ivr.library.pipeline import Options
+from ivr.library.pipeline import Options, check
 from ivr.library.publish import publish, who
 from ivr.library.store import SnapshotStore
 from ivr.redis_url import connect
@@ -110,7 +110,13 @@ def _wait_for_group(process: subprocess.Popen[bytes], timeout: float) -> None:
 def first_publication(settings: Settings, redis_url: str, say: Callable[[str], None]) -> bool:
     """Publish the working folders when nothing is published yet; False when they fail."""
     store = SnapshotStore(connect(redis_url, timeout=5.0), Keys(settings.redis_prefix))
-    if store.current() is not None:
+    in_force = store.current()
+    if in_force is not None:
+        working = check(FolderSource(settings.flows_dir, settings.audio_dir),
+                        Options.of(settings)).snapshot
+        if working is None or working.version != in_force:
+            say(f"version {in_force} is in force; the working folders differ from it "
+                "(`ivr status` tells how; `ivr publish` puts them in force)")
         return True
     try:
         outcome = publish(store, FolderSource(settings.flows_dir, settings.audio_dir),
