@@ -25,7 +25,7 @@ from ivr.library.publish import who
 from ivr.library.store import Publication, StoreError
 from ivr.source import LoadError
 
-PUBLISH_NICENESS = 10
+PUBLISH_NICENESS = 19  # the lowest priority: checking waits for the calls
 
 
 def _yield_to_calls() -> None:
