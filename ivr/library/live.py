@@ -34,8 +34,6 @@ from collections.abc import Callable, Iterator
 
 import redis
 
-from ivr.engine.flow import Flow
-from ivr.engine.model import Start
 from ivr.library.cache import LocalCache
 from ivr.library.catalogue import Recording
 from ivr.library.changes import describe
@@ -44,7 +42,6 @@ from ivr.library.pipeline import Options, build, forget_parsed, parse_trees, par
 from ivr.library.snapshot import Snapshot, digest
 from ivr.library.store import Publication, SnapshotStore, StoreError, in_force_since
 from ivr.library.trees import decode
-from ivr.routing import Routing
 from ivr.source import LoadError
 
 log = logging.getLogger("ivr.library")
@@ -331,33 +328,3 @@ def _close(pubsub: redis.client.PubSub | None) -> None:
     if pubsub is not None:
         with contextlib.suppress(redis.RedisError):
             pubsub.close()
-
-
-
-def flow_of(snapshot: Snapshot | None, start: Start) -> tuple[Flow, Routing] | None:
-    """The flow and routing a call runs on, from the version it started on."""
-    if snapshot is None or start.flow not in snapshot.flows:
-        return None
-    return snapshot.flows[start.flow], snapshot.routing
-
-
-class StoredVersions:
-    """Published versions loaded on demand, for processes that do not serve calls (a worker
-    settling the spool): each version is read from the store and checked once."""
-
-    def __init__(self, store: SnapshotStore, options: Options) -> None:
-        self.store = store
-        self.options = options
-        self._loaded: dict[str, Snapshot | None] = {}
-
-    def snapshot(self, version: str) -> Snapshot | None:
-        if version not in self._loaded:
-            try:
-                self._loaded[version] = build(MemorySource(self.store.files(version)), self.options)
-            except (LoadError, StoreError):
-                self._loaded[version] = None
-        return self._loaded[version]
-
-    def __call__(self, start: Start) -> tuple[Flow, Routing] | None:
-        version = start.published or self.store.current() or ""
-        return flow_of(self.snapshot(version) if version else None, start)

@@ -21,11 +21,14 @@ from pathlib import PurePosixPath
 from typing import TypeVar
 
 from ivr.engine.flow import Flow
-from ivr.engine.safe import SAFE_LANGUAGES, SAFE_PROMPTS
-from ivr.engine.whisper import prompts_needed
 from ivr.i18n import _
-from ivr.languages import LANGUAGE_NAMES
 from ivr.library.catalogue import AUDIO_SUFFIXES, Catalogue, ExtraPrompt, Recording, read_catalogue
+from ivr.library.crosschecks import (
+    languages_spoken,
+    operators_regions,
+    safe_path_prompts,
+    whisper_prompts,
+)
 from ivr.library.files import SCENARIOS, Source
 from ivr.library.flows import read_flow
 from ivr.library.recordings import MANIFEST, format_problem, read_manifest, text_problem
@@ -46,7 +49,7 @@ from ivr.library.trees import encode
 from ivr.library.yamlfile import parse
 from ivr.routing import DutyIndex, Regions, Roster, Routing
 from ivr.settings import Settings
-from ivr.source import LoadError, Node, Problem, suggest
+from ivr.source import LoadError, Node, Problem
 
 T = TypeVar("T")
 
@@ -286,13 +289,13 @@ class _Run:
                    roster: Roster | None, regions: Regions | None) -> None:
         languages = sorted({lang for flow in flows.values() for lang in flow.languages})
         if roster is not None and regions is not None:
-            self.problems.extend(_operators_regions(roster, regions))
+            self.problems.extend(operators_regions(roster, regions))
         if roster is not None:
-            self.problems.extend(_languages_spoken(roster, languages))
+            self.problems.extend(languages_spoken(roster, languages))
         if catalogue is not None:
-            self.problems.extend(_safe_path_prompts(catalogue))
+            self.problems.extend(safe_path_prompts(catalogue))
             if roster is not None and regions is not None and flows:
-                self.problems.extend(_whisper_prompts(catalogue, roster, regions, languages))
+                self.problems.extend(whisper_prompts(catalogue, roster, regions, languages))
         default = flows.get(self.options.default_flow)
         if default is not None and not self.options.fallback_numbers and not any(
                 k in default.numbers for k in ("national", "emergency")):
@@ -308,59 +311,6 @@ class _Run:
                 continue
             self.problems.extend(_SCHEMA.get((name, self.hashes[name]),
                                              partial(schema_problems, node, name)))
-
-
-def _operators_regions(roster: Roster, regions: Regions) -> Iterable[Problem]:
-    for op in roster.operators.values():
-        for region in op.regions:
-            if region not in regions.regions:
-                yield Problem(roster.file, op.line, "", _(
-                    "operator '{id}': unknown region '{region}'{hint}").format(
-                        id=op.id, region=region, hint=suggest(region, list(regions.regions))))
-
-
-def _languages_spoken(roster: Roster, languages: Iterable[str]) -> Iterable[Problem]:
-    spoken = {lang for op in roster.operators.values() if op.active for lang in op.languages}
-    for language in languages:
-        if language not in spoken:
-            yield Problem(roster.file, 1, "", _(
-                "no active operator speaks '{language}', a language of the call flows").format(
-                    language=language))
-
-
-def _missing(catalogue: Catalogue, prompt: str, languages: Iterable[str]) -> list[str]:
-    texts = catalogue.prompts[prompt].texts if prompt in catalogue.prompts else {}
-    return [lang for lang in languages if lang not in texts]
-
-
-def _safe_path_prompts(catalogue: Catalogue) -> Iterable[Problem]:
-    for prompt in SAFE_PROMPTS:
-        missing = _missing(catalogue, prompt, SAFE_LANGUAGES)
-        if missing:
-            yield Problem(catalogue.file, _line_of(catalogue, prompt), prompt, _(
-                "the safe path (what callers hear when anything fails) needs this prompt in "
-                "{languages}; it is missing in {missing}").format(
-                    languages=" and ".join(SAFE_LANGUAGES), missing=", ".join(missing)))
-
-
-def _whisper_prompts(catalogue: Catalogue, roster: Roster, regions: Regions,
-                     languages: list[str]) -> Iterable[Problem]:
-    spoken: set[str] = set()
-    for op in roster.operators.values():
-        if op.active and op.languages:
-            spoken.add(op.languages[0])
-            spoken.update(set(op.languages) & set(languages))
-    whisper_languages = sorted(spoken & set(LANGUAGE_NAMES))
-    for prompt in prompts_needed(languages, regions.regions):
-        missing = _missing(catalogue, prompt, whisper_languages)
-        if missing:
-            yield Problem(catalogue.file, _line_of(catalogue, prompt), prompt, _(
-                "operators hear this prompt in the whisper before they accept a call; it is "
-                "missing in {missing}").format(missing=", ".join(missing)))
-
-
-def _line_of(catalogue: Catalogue, prompt: str) -> int:
-    return catalogue.prompts[prompt].line if prompt in catalogue.prompts else 1
 
 
 def _with_columns(problems: Iterable[Problem], files: Mapping[str, bytes]) -> list[Problem]:

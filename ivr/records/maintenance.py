@@ -16,9 +16,9 @@ from rq.registry import FailedJobRegistry
 from ivr.calls.keys import Keys
 from ivr.calls.log import CallLog
 from ivr.calls.pseudonyms import CallerKeys, month_of
-from ivr.library.live import StoredVersions
 from ivr.library.pipeline import Options
 from ivr.library.store import SnapshotStore
+from ivr.library.versions import StoredVersions
 from ivr.records.record import enqueue_record, settle_spooled
 from ivr.records.spool import Spool
 from ivr.records.store import RecordStore

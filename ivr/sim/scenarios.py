@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr.engine.model import Event
-from ivr.library.live import flow_of
 from ivr.library.pipeline import number_names
 from ivr.library.scenarios import TIME_FORMAT, Scenario
 from ivr.library.snapshot import Snapshot
+from ivr.library.versions import flow_of
 from ivr.records.record import record_from_log
 from ivr.sim.simulator import Client, SimulatedCall, Transcript, answer, press
 

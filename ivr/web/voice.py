@@ -27,8 +27,9 @@ from ivr.engine.flow import Flow
 from ivr.engine.model import Accepted, DialResult, Digits, Ended, Event, Start
 from ivr.engine.steps import DTMF_KEYS
 from ivr.engine.whisper import whisper
-from ivr.library.live import Library, flow_of
+from ivr.library.live import Library
 from ivr.library.snapshot import Snapshot
+from ivr.library.versions import flow_of
 from ivr.records.record import enqueue_record, lost_log_record, record_from_log, spool_entry
 from ivr.records.spool import Spool
 from ivr.routing import Routing
