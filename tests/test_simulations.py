@@ -92,6 +92,17 @@ def test_a_marked_call_moves_nothing_real_calls_share(settings: Settings) -> Non
     assert client.zcard(keys.busy) == 0  # nobody was marked busy,
     assert len(queue) == 1  # no record was queued,
     assert sorted(client.scan_iter(keys.caller_secrets)) == secrets  # no secret was made
+    real = phone.start()  # a real caller is put through to olga: she is busy ...
+    real.post("/voice")
+    document = real.post("/voice/gather", {"Digits": "0"})
+    number = document.find("Dial/Number")
+    assert number is not None
+    assert real.operator_leg(number, accept=True)
+    late = SimulatedCall(app.test_client(), settings.twilio_auth_token, phone.catalogue,
+                         call_sid="CA" + uuid.uuid4().hex, mark=True)
+    late.post("/voice")
+    late.post("/voice/dial?legs=op:olga", {"DialCallStatus": "completed"})
+    assert client.zrange(keys.busy, 0, -1) == [b"olga"]  # ... and a simulation cannot free her
     forged = SimulatedCall(app.test_client(), settings.twilio_auth_token, phone.catalogue,
                            call_sid="CA" + uuid.uuid4().hex)
     forged.params[simulation.PARAMETER] = "0" * 32  # a caller cannot pass for a simulation

@@ -201,7 +201,9 @@ def dialled() -> Response:
         bridged=None if bridged is None else bridged.lower() == "true",
         legs=legs, at=voice().clock(),
     )
-    operators = tuple(op for op in map(operator_of, legs) if op)
+    # A simulation marks nobody busy, so it releases nobody either: the operator it rang may
+    # have taken a real call since.
+    operators = () if voice().simulated() else tuple(op for op in map(operator_of, legs) if op)
     return _advance(result, release=operators)
 
 
