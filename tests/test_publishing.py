@@ -15,6 +15,7 @@ from flask import Flask
 
 from ivr.calls.keys import Keys
 from ivr.cli import main
+from ivr.library.schemas import fingerprint
 from ivr.library.snapshot import digest, version_of
 from ivr.library.store import SnapshotStore
 from ivr.library.trees import decode, encode
@@ -235,6 +236,8 @@ def test_a_router_reads_each_file_as_the_publisher_parsed_it(app: Flask, setting
         assert tree is not None
         assert lines_of(tree) == lines_of(parse(data, name))
     assert encode(parse(b"a: !!set {x: null}\n", "x.yaml")) is None  # kept only when exact
+    assert library.store.schema_passed(fingerprint(), sorted(yaml_files)) == set(yaml_files)
+    assert library.store.schema_passed("0" * 12, sorted(yaml_files)) == set()  # other schemas
 
 
 def test_a_version_the_router_cannot_check_never_replaces_the_one_in_force(

@@ -6,7 +6,8 @@ rings first), `busy` (operators on a call, scored by when the mark lapses),
 Published versions (`ivr.library.store`): `lib:current` (the version in force), `lib:history`
 (every publication, newest last), `lib:version:<version>` (a version's files by content hash),
 `lib:blob:<sha256>` (a file's content), `lib:tree:<sha256>` (a YAML file as the checks parsed
-it), `lib:refused` (the last refused publication) and the
+it), `lib:schema-ok:<schemas>:<sha256>` (a file that its schema, in the version `<schemas>` of
+the schemas, found nothing wrong with), `lib:refused` (the last refused publication) and the
 channel `lib:published`, on which each publication is announced to every web process.
 """
 
@@ -63,6 +64,9 @@ class Keys:
 
     def tree(self, digest: str) -> str:
         return f"{self.prefix}lib:tree:{digest}"
+
+    def schema_ok(self, schemas: str, digest: str) -> str:
+        return f"{self.prefix}lib:schema-ok:{schemas}:{digest}"
 
     @property
     def refused(self) -> str:

@@ -29,9 +29,14 @@ PUBLISH_NICENESS = 19  # the lowest priority: checking waits for the calls
 
 
 def _yield_to_calls() -> None:
-    """Checking a version is background work: on a router's host, calls come first."""
-    with contextlib.suppress(AttributeError, OSError):  # (no os.nice on Windows)
-        os.nice(PUBLISH_NICENESS)
+    """Checking a version is background work: on a router's host, calls come first. Linux
+    runs an idle-class process only when nothing else wants the processor; elsewhere the
+    lowest priority is the best there is."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        with contextlib.suppress(AttributeError, OSError):  # (no os.nice on Windows)
+            os.nice(PUBLISH_NICENESS)
 
 
 def _when(seconds: float) -> str:

@@ -7,18 +7,22 @@ working folders, except once: when the store holds no version at all (a new depl
 first process publishes them if they pass, and otherwise refuses to start with the problems.
 
 New versions arrive in a background thread: a notification through Redis wakes it, and it also
-looks every second. Loading runs the check pipeline off the request path; a webhook only reads
-what is already in memory, and never waits for a version to load. A webhook for a version this
-process does not have yet asks for it and is answered with the safe path.
+looks every second; each process takes a new version at a random moment within three seconds,
+so that the processes of a host do not all load it at once. Loading runs the check pipeline
+off the request path; a webhook only reads what is already in memory, and never waits for a
+version to load. A webhook for a version this process does not have yet asks for it and is
+answered with the safe path.
 
 If Redis is unreachable when the process starts, it serves the last version this host served,
 from its local copy (`ivr.library.cache`).
 
 Loading a large version (a roster of thousands) must not stall the webhooks served by the same
 process, so it runs "quietly": it takes each YAML file's parse from the store rather than
-parsing it again (`ivr.library.trees`), the garbage collector is paused while the version's
+parsing it again (`ivr.library.trees`) and the schemas' verdict on the very same bytes, the
+garbage collector is paused while the version's
 objects are made and then those objects are frozen out of its sight (a full collection over
-them would stop every thread for half a second), and threads take turns every millisecond.
+them would stop every thread for half a second), and threads take turns every fifth of a
+millisecond.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import contextlib
 import datetime as dt
 import gc
 import logging
+import random
 import sys
 import threading
 import time
@@ -38,7 +43,17 @@ from ivr.library.cache import LocalCache
 from ivr.library.catalogue import Recording
 from ivr.library.changes import describe
 from ivr.library.files import MemorySource, Source
-from ivr.library.pipeline import Options, build, forget_parsed, parse_trees, parsed, remember
+from ivr.library.pipeline import (
+    Options,
+    build,
+    forget_parsed,
+    parse_trees,
+    parsed,
+    remember,
+    remember_schema_passed,
+)
+from ivr.library.publish import note_checked
+from ivr.library.schemas import fingerprint
 from ivr.library.snapshot import Snapshot, digest
 from ivr.library.store import Publication, SnapshotStore, StoreError, in_force_since
 from ivr.library.trees import decode
@@ -47,9 +62,10 @@ from ivr.source import LoadError
 log = logging.getLogger("ivr.library")
 LOOK_EVERY_SECONDS = 1.0
 PREPARE_DAYS = 3  # duty days built ahead of the calls that need them
-LOAD_SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter while a version loads
+LOAD_SWITCH_INTERVAL = 0.0002  # seconds a thread may hold the interpreter while a version loads
 MAX_VERSIONS = 16  # held at once; an older version a call still uses is loaded when asked for
 RETRY_SECONDS = 60.0  # before trying again a version that could not be loaded
+SPREAD_SECONDS = 3.0  # each process waits up to this long, at random, before taking a version
 _LOADING = threading.Lock()
 
 
@@ -85,6 +101,8 @@ class Library:
         self._retired: dict[str, float] = {}  # version: when it stopped being in force
         self._wanted: set[str] = set()
         self._failed: dict[str, float] = {}  # version: when it could not be loaded
+        self._due: dict[str, float] = {}  # version: when this process takes it
+        self.spread = 0.0
         self._current: Snapshot | None = None
         self.publication: Publication | None = None
         self.loaded_at = 0.0
@@ -173,6 +191,7 @@ class Library:
             self.store.publish(snapshot.files, "router start-up", "the first version",
                                describe(None, snapshot.files, parsed),
                                trees=parse_trees(snapshot.files))
+            note_checked(self.store, snapshot.files)
             log.info("the store held no published version: published the working folders as "
                      "version %s", snapshot.version)
         else:
@@ -204,16 +223,21 @@ class Library:
         return snapshot
 
     def _remember_trees(self, files: dict[str, bytes]) -> None:
+        """Take from the store what the publisher found in these very bytes: each file's parse,
+        and the schemas' verdict (only under the same schemas as this code's)."""
         yaml_files = {digest(data): (path, data) for path, data in files.items()
                       if path.endswith(".yaml")}
         try:
             stored = self.store.trees(sorted(yaml_files))
+            passed = self.store.schema_passed(fingerprint(), sorted(yaml_files))
         except redis.RedisError:
-            return  # the files are parsed here instead
+            return  # the files are parsed and checked here instead
         for sha, text in stored.items():
             tree = decode(text)
             if tree is not None:
                 remember(*yaml_files[sha], tree)
+        for sha in passed:
+            remember_schema_passed(*yaml_files[sha])
 
     def _load_quietly(self, version: str) -> Snapshot | None:
         """Load a version, or log why not (once a minute at most for the same version)."""
@@ -257,7 +281,7 @@ class Library:
                                f"version {current.version} again", kind="restore")
             log.warning("the store lost its published versions: restored version %s",
                         current.version)
-        elif version != self.current.version:
+        elif version != self.current.version and self._due_now(version):
             snapshot = self._load_quietly(version)
             if snapshot is not None:
                 self._install(snapshot, self.store.publication(version))
@@ -270,6 +294,15 @@ class Library:
         self._forget_old()
         self._prepare_days()
         return changed
+
+    def _due_now(self, version: str) -> bool:
+        """Whether to take a new version now: the processes of a host take it at moments spread
+        over a few seconds, so that they do not all load it at once next to their calls."""
+        if not self.spread:
+            return True
+        jitter = random.uniform(0, self.spread)  # noqa: S311 (timing, not secrecy)
+        due = self._due.setdefault(version, time.monotonic() + jitter)
+        return time.monotonic() >= due
 
     def _forget_old(self) -> None:
         horizon = self.clock() - self.keep_seconds
@@ -287,10 +320,11 @@ class Library:
         today = dt.datetime.fromtimestamp(self.clock(), routing.roster.timezone).date()
         routing.duty.prepare(today - dt.timedelta(days=1), PREPARE_DAYS + 1)
 
-    def start(self, every: float = LOOK_EVERY_SECONDS) -> None:
+    def start(self, every: float = LOOK_EVERY_SECONDS, spread: float = SPREAD_SECONDS) -> None:
         """Keep the versions current in a background thread (one per web process)."""
         if self._thread is not None:
             return
+        self.spread = spread
         self._thread = threading.Thread(target=self._watch, args=(every,), name="ivr-library",
                                         daemon=True)
         self._thread.start()

@@ -354,6 +354,12 @@ def remember(name: str, data: bytes, tree: Node) -> None:
     _PARSED.get((name, digest(data)), lambda: tree)
 
 
+def remember_schema_passed(name: str, data: bytes) -> None:
+    """Take the schema's verdict on `data` as nothing wrong (noted by the publisher, under the
+    same schemas)."""
+    _SCHEMA.get((name, digest(data)), list)
+
+
 def forget_parsed() -> None:
     """Let parse trees go (a router process keeps the versions, not the trees they came from)."""
     _PARSED.clear()

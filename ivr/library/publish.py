@@ -12,12 +12,14 @@ from __future__ import annotations
 import getpass
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ivr.library.changes import describe
 from ivr.library.files import MemorySource, Source
 from ivr.library.pipeline import Options, check, parse_trees, parsed
-from ivr.library.snapshot import Snapshot
+from ivr.library.schemas import fingerprint
+from ivr.library.snapshot import Snapshot, digest
 from ivr.library.store import Publication, SnapshotStore, StoreError, in_force_since
 from ivr.source import LoadError
 
@@ -51,6 +53,13 @@ def _prune(store: SnapshotStore, keep_seconds: float) -> None:
     store.prune(also_keep=frozenset(in_force_since(store.history(), time.time() - keep_seconds)))
 
 
+def note_checked(store: SnapshotStore, files: Mapping[str, bytes]) -> None:
+    """Note that the schemas found nothing wrong in these files (a version that passed), so a
+    router loading them need not run the schemas again under the same schemas."""
+    store.note_schema_passed(fingerprint(), [digest(data) for name, data in files.items()
+                                             if name.endswith(".yaml")])
+
+
 def publish(store: SnapshotStore, source: Source, options: Options, by: str, message: str = "",
             keep_seconds: float = 6 * 3600) -> Outcome:
     """Check `source` and put it in force; LoadError (kept in the store) when it does not pass."""
@@ -63,6 +72,7 @@ def publish(store: SnapshotStore, source: Source, options: Options, by: str, mes
     summary = describe(old, snapshot.files, parsed)
     publication = store.publish(snapshot.files, by, message, summary, expected=previous,
                                 trees=parse_trees(snapshot.files))
+    note_checked(store, snapshot.files)
     if publication is not None:
         _prune(store, keep_seconds)
     return Outcome(snapshot, publication)

@@ -11,6 +11,7 @@ net for what they do not catch.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Sequence
 from functools import cache
@@ -197,6 +198,18 @@ def _line(data: Node, path: Sequence[Any]) -> int:
         else:
             break
     return line
+
+
+@cache
+def _fingerprint(step_types: tuple[str, ...]) -> str:
+    text = json.dumps({kind: make() for kind, make in sorted(SCHEMAS.items())}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def fingerprint() -> str:
+    """A hash of every schema as this code builds them: a verdict kept under it holds for as
+    long as the schemas (and so the step types) are the same."""
+    return _fingerprint(tuple(sorted(STEP_TYPES)))
 
 
 @cache

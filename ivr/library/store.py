@@ -29,6 +29,7 @@ from ivr.library.snapshot import digest, version_of
 from ivr.source import Problem
 
 KEEP_VERSIONS = 50
+SCHEMA_MARK_SECONDS = 90 * 24 * 3600  # marks are small; a version published since renews them
 KINDS = ("publish", "rollback", "restore")
 
 
@@ -129,6 +130,18 @@ class SnapshotStore:
         """The parsed YAML files kept for these content hashes (`ivr.library.trees`)."""
         found = self.client.mget([self.keys.tree(d) for d in digests]) if digests else []
         return {d: _bytes(t) for d, t in zip(digests, found, strict=True) if t is not None}
+
+    def schema_passed(self, schemas: str, digests: list[str]) -> set[str]:
+        """Which of these files their schemas (in version `schemas`) found nothing wrong with."""
+        found = self.client.mget([self.keys.schema_ok(schemas, d) for d in digests]) \
+            if digests else []
+        return {d for d, mark in zip(digests, found, strict=True) if mark is not None}
+
+    def note_schema_passed(self, schemas: str, digests: list[str]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for sha in digests:
+            pipe.set(self.keys.schema_ok(schemas, sha), 1, ex=SCHEMA_MARK_SECONDS)
+        pipe.execute()
 
     def put(self, files: Mapping[str, bytes], trees: Mapping[str, str] | None = None) -> str:
         """Keep a version's files, and the parsed form of its YAML files by content hash
