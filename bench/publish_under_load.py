@@ -118,8 +118,8 @@ def main() -> None:
         access_log = Path(folder) / "access.log"
         # the Procfile's web process, with each request's time at the server in its access log
         web_command = commands["web"].replace(
-            "--access-logfile -", f"--access-logfile {access_log} --access-logformat "
-            "'%(t)s %(r)s %(s)s %(M)s'")
+            "gunicorn ", f"gunicorn --access-logfile {access_log} --access-logformat "
+            "'%(t)s %(U)s %(s)s %(M)s' ", 1)
         web, worker = start(web_command, env), start(commands["worker"], env)
         stop_calls = threading.Event()
         try:

@@ -37,7 +37,7 @@ def connect(url: str, timeout: float | None = None) -> redis.Redis:
     if not path:
         raise ValueError("a Sentinel REDIS_URL names the master: redis+sentinel://host:26379/mymaster")
     service, db = path[0], int(path[1]) if len(path) > 1 else 0
-    sentinel = Sentinel(sentinels, sentinel_kwargs=options, **options)  # type: ignore[no-untyped-call]
-    client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(sentinels, sentinel_kwargs=options, **options)  # type: ignore[no-untyped-call, unused-ignore]
+    client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call, unused-ignore]
         service, db=db, password=password, **options)
     return client

@@ -42,6 +42,8 @@ class Settings:
     tags_secret: str = ""
     messages_language: str = "en"
     spool_every_seconds: float = 60.0
+    sweep_after_seconds: float = 5 * 3600.0  # a call's log unchanged this long, and no status
+    tags_window_seconds: float = 300.0  # how old a signed /api/tags request may be
     call_ttl_seconds: int = 6 * 3600
     redis_timeout_seconds: float = 0.5
 
@@ -72,6 +74,7 @@ class Settings:
             tags_secret=env.get("IVR_TAGS_SECRET", ""),
             messages_language=env.get("IVR_MESSAGES") or "en",
             spool_every_seconds=_seconds(env, "IVR_SPOOL_EVERY", defaults.spool_every_seconds),
+            sweep_after_seconds=_seconds(env, "IVR_SWEEP_AFTER", defaults.sweep_after_seconds),
         )
         settings.check_numbers()
         return settings
@@ -90,6 +93,11 @@ class Settings:
         """Refuse to serve webhooks without the secrets that protect callers, or with numbers
         Twilio cannot dial."""
         self.check_numbers()
+        if not self.caller_id:
+            raise ConfigError(
+                "IVR_CALLER_ID is not set: without it, a call that arrives as a short number "
+                "(150) would ring operators' phones showing the caller's own number. Set it to "
+                "one of your Twilio numbers, e.g. IVR_CALLER_ID=+77172000150.")
         if not self.twilio_auth_token:
             raise ConfigError(
                 "TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified without it "

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import phonenumbers
 import pytest
+import redis
 from flask import Flask, Response
 from rq import Queue, SimpleWorker
 
@@ -34,6 +35,7 @@ from ivr.source import Problem
 from ivr.web.app import create_app
 
 NATIONAL = "+77172000150"
+HOTLINE_ID = "+77172000100"  # IVR_CALLER_ID in tests: the hotline's own number
 EMERGENCY = "+77172000112"
 CALLER = "+77011234567"
 OPERATOR = "+77010000101"
@@ -146,6 +148,7 @@ def settings(tmp_path: Path, redis_url: str, flows_dir: Path, sqlite_url: str,
         redis_prefix=f"test:{uuid.uuid4().hex}:",
         spool_dir=tmp_path / "spool",
         cache_dir=tmp_path / "cache",
+        caller_id=HOTLINE_ID,
         retry_intervals=(0, 0, 0),
     )
 
@@ -263,6 +266,28 @@ def register_step() -> Iterator[Callable[[type[Step]], None]]:
     yield register
     for name in added:
         STEP_TYPES.pop(name, None)
+
+
+def redis_contents(client: redis.Redis, pattern: str = "*") -> bytes:
+    """Every value of every key matching `pattern`, whatever its type: what a dump of Redis
+    (an RDB or AOF file, a backup) would give an attacker."""
+    parts: list[bytes] = []
+    for key in client.scan_iter(match=pattern, count=1000):
+        kind = client.type(key)
+        if kind == b"string":
+            value = client.get(key)
+            parts.append(value if isinstance(value, bytes) else b"")
+        elif kind == b"list":
+            parts.extend(client.lrange(key, 0, -1))
+        elif kind == b"hash":
+            for field, value in client.hgetall(key).items():
+                parts += [field, value]
+        elif kind == b"set":
+            parts.extend(client.smembers(key))
+        elif kind == b"zset":
+            parts.extend(member for member, _ in client.zrange(key, 0, -1, withscores=True))
+        parts.append(key)
+    return b"\n".join(parts)
 
 
 def parents() -> dict[int, int]:

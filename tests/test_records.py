@@ -24,7 +24,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from ivr.records.maintenance import failed_jobs, replay_failed, replay_spool
 from ivr.records.store import RecordStore
 from ivr.settings import Settings
-from tests.conftest import CALLER, MONDAY_10AM, Clock, Phone, make_app, process_tree
+from tests.conftest import CALLER, MONDAY_10AM, Clock, Phone, make_app, process_tree, redis_contents
 from workers.records import store_call_record
 
 SID = "CA" + "7" * 32
@@ -209,12 +209,11 @@ def test_nothing_stored_queued_or_logged_identifies_the_caller(
         answers += phone.call(keys, ["busy"], sid=sid).responses  # TwiML, whispers included
     assert records_settings.redis_url
     client = redis.Redis.from_url(records_settings.redis_url)
-    logs = [b"".join(client.lrange(k, 0, -1))
-            for k in client.keys(records_settings.redis_prefix + "call:*")]
+    logs = [redis_contents(client, records_settings.redis_prefix + "*")]
     jobs = [Job.fetch(k.decode().removeprefix("rq:job:"), connection=client)
             for k in client.keys("rq:job:record-*")]
     assert len(jobs) >= 4  # job payloads are compressed: read them as the worker would
-    queued = b"".join(logs).decode() + "".join(repr((j.args, j.kwargs)) for j in jobs)
+    queued = b"".join(logs).decode("latin-1") + "".join(repr((j.args, j.kwargs)) for j in jobs)
     assert "menu_path" in queued
     stored = "\n".join(repr(row) for row in phone.store_records())
     assert stored.count("hotline150") == 4

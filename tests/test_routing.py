@@ -14,7 +14,7 @@ from flask import Flask
 
 from ivr.clock import zone
 from ivr.settings import Settings
-from tests.conftest import CALLER, NATIONAL, Clock, Phone, make_app, republish
+from tests.conftest import CALLER, HOTLINE_ID, NATIONAL, Clock, Phone, make_app, republish
 
 ASEL, BORIS, DINA, ERLAN = "+77010000201", "+77010000202", "+77010000203", "+77010000204"
 ALMATY_CENTRE, SHYMKENT_CENTRE = "+77081060810", "+77474034069"
@@ -226,11 +226,12 @@ def test_an_unknown_region_goes_to_the_national_operators(phone_at) -> None:  # 
 # --- what operators see ---------------------------------------------------------------------------
 
 def test_operator_legs_show_the_hotline_number_never_the_callers(phone_at) -> None:  # type: ignore[no-untyped-def]
-    call = phone_at("2026-12-14 10:00").call(["2", "1"], to=ALMATY_ENTRY)
-    dials = [d for body in call.responses for d in ET.fromstring(body).iter("Dial")]
-    assert dials
-    assert {d.get("callerId") for d in dials} == {ALMATY_ENTRY}
-    assert all(CALLER not in body for body in call.responses)
+    for to in (ALMATY_ENTRY, "150"):  # a regional line's number, and the short code
+        call = phone_at("2026-12-14 10:00").call(["2", "1"], to=to)
+        dials = [d for body in call.responses for d in ET.fromstring(body).iter("Dial")]
+        assert dials
+        assert {d.get("callerId") for d in dials} == {HOTLINE_ID}
+        assert all(CALLER not in body for body in call.responses)
 
 
 def test_the_configured_caller_id_wins(settings: Settings, routing_flows: Path) -> None:

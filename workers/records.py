@@ -32,3 +32,14 @@ def store_call_record(record: dict[str, Any]) -> bool:
         store.upgrade()
         _ready.add(settings.database_url)
     return store.insert(record, dt.timedelta(days=settings.repeat_window_days))
+
+
+def note_fault(call_key: str, cause: str) -> bool:
+    """Add the fault to a stored record that has none yet; LookupError (the job is retried)
+    while the record is not stored yet."""
+    settings = _settings or Settings.from_env()
+    store = RecordStore(settings.database_url)
+    if settings.database_url not in _ready:
+        store.upgrade()
+        _ready.add(settings.database_url)
+    return store.add_fault(call_key, cause)

@@ -1,8 +1,11 @@
 """Every Redis key the router writes, in one place, under its prefix (IVR_REDIS_PREFIX).
 
-Call state: `call:<call key>` (one call's event log), `rotation` (the counter that rotates who
-rings first), `busy` (operators on a call, scored by when the mark lapses),
-`caller-secret:<month>` (the month's caller-key secret).
+Call state: `call:<call key>` (one call's event log), `call:<call key>:seen` (the deliveries
+already applied), `call:<call key>:legs` (its legs, ringing or accepted), `active` (calls by
+their last activity, for the sweep), `rotation` (the counter that rotates who rings first),
+`busy` (operators ringing or on a call, scored by when the mark lapses), `holds` (which call
+holds each of them), `leg:<token>` (the call a whisper URL's token stands for),
+`caller-secret:<month>` (the month's caller-key secret, wrapped).
 Published versions (`ivr.library.store`): `lib:current` (the version in force), `lib:history`
 (every publication, newest last), `lib:version:<version>` (a version's files by content hash),
 `lib:blob:<sha256>` (a file's content), `lib:tree:<sha256>` (a YAML file as the checks parsed
@@ -26,10 +29,22 @@ class Keys:
     def call(self, call_key: str) -> str:
         return f"{self.prefix}call:{call_key}"
 
+    def seen(self, call_key: str) -> str:
+        return f"{self.prefix}call:{call_key}:seen"
+
+    def legs(self, call_key: str) -> str:
+        return f"{self.prefix}call:{call_key}:legs"
+
     @property
-    def calls(self) -> str:
-        """A pattern matching every call log."""
-        return f"{self.prefix}call:*"
+    def active(self) -> str:
+        return f"{self.prefix}active"
+
+    @property
+    def holds(self) -> str:
+        return f"{self.prefix}holds"
+
+    def leg_token(self, token: str) -> str:
+        return f"{self.prefix}leg:{token}"
 
     @property
     def rotation(self) -> str:

@@ -4,22 +4,45 @@ The key is a keyed HMAC of the CallSid (`ivr.calls.pseudonyms`), so Redis never 
 identifier, and the log holds only what the engine needs: the number dialled (the hotline's),
 the region, the caller's rotating pseudonym, menu keys and dial outcomes. Never the caller's
 number. Each log expires a few hours after its last event.
+
+Besides the log, each webhook keeps (in the same round trip):
+- the deliveries already applied, by Twilio's idempotency token or else a fingerprint of the
+  request, so a webhook delivered twice is answered as before and applied once;
+- the call's place in `active` (by its last activity), from which calls whose final status
+  never comes are swept into a record (`ivr.records.sweep`);
+- who is busy: an operator is reserved while their phone rings for a call, and busy while on
+  it; `holds` says which call holds each, so only that call's leg ending frees them, and every
+  mark lapses by itself if that end never comes.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import redis
 
 from ivr.calls.keys import Keys
-from ivr.engine.model import Accepted, DialResult, Digits, Ended, Event, Rotation, Start
+from ivr.engine.model import (
+    Accepted,
+    DialResult,
+    Digits,
+    Ended,
+    Event,
+    Fault,
+    Rotation,
+    SafeDial,
+    Start,
+)
 
 EVENT_TAGS: dict[str, type[Event]] = {"start": Start, "rot": Rotation, "digits": Digits,
-                                      "dial": DialResult, "acc": Accepted, "end": Ended}
+                                      "dial": DialResult, "acc": Accepted, "end": Ended,
+                                      "fault": Fault, "safe": SafeDial}
 TAG_OF = {cls: tag for tag, cls in EVENT_TAGS.items()}
+BUSY_SECONDS = 4 * 3600  # an operator on a call: Twilio ends any call after four hours
+RING_MARGIN_SECONDS = 30  # a ringing phone's reservation outlives its ring by this much
 
 
 def encode(event: Event) -> str:
@@ -35,33 +58,108 @@ def decode(raw: bytes | str) -> Event:
     return cls(**data)
 
 
-# One round trip per webhook: append the event (and, for a new call, its rotation number),
-# release operators whose leg has ended, and read back the log and who is busy now. ARGV[4]:
-# '1' a call's start takes the next rotation number; 'peek' a simulated start is given the
-# number the next real call would take, and the counter does not move; '0' any other event.
+# KEYS: log, rotation, busy, seen, active, holds, legs.
+# ARGV: event, ttl, now, turn, delivery (or ''), kind ('end', 'dial' or ''), call key, then the
+# operators whose legs the event ends.
+# turn: '1' a call's start takes the next rotation number; 'peek' a simulated start is given
+# the number the next real call would take, and the counter does not move; '0' other events.
 _APPEND = """
-local log, rotation, busy = KEYS[1], KEYS[2], KEYS[3]
-local is_new = ARGV[4] ~= '0' and redis.call('EXISTS', log) == 0
-redis.call('RPUSH', log, ARGV[1])
-if is_new then
-  local number
-  if ARGV[4] == '1' then
-    number = redis.call('INCR', rotation)
-  else
-    number = (tonumber(redis.call('GET', rotation)) or 0) + 1
-  end
-  redis.call('RPUSH', log, '{"k":"rot","number":' .. number .. '}')
+local log, rotation, busy, seen, active, holds, legs =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local ttl, now, call = ARGV[2], ARGV[3], ARGV[7]
+local repeated = 0
+if ARGV[5] ~= '' then
+  if redis.call('HSETNX', seen, ARGV[5], now) == 0 then repeated = 1 end
+  redis.call('EXPIRE', seen, ttl)
 end
-for i = 5, #ARGV do redis.call('ZREM', busy, ARGV[i]) end
-redis.call('ZREMRANGEBYSCORE', busy, '-inf', ARGV[3])
-redis.call('EXPIRE', log, ARGV[2])
-return {redis.call('LRANGE', log, 0, -1), redis.call('ZRANGE', busy, 0, -1)}
+if repeated == 0 then
+  local is_new = ARGV[4] ~= '0' and redis.call('EXISTS', log) == 0
+  redis.call('RPUSH', log, ARGV[1])
+  if is_new then
+    local number
+    if ARGV[4] == '1' then
+      number = redis.call('INCR', rotation)
+    else
+      number = (tonumber(redis.call('GET', rotation)) or 0) + 1
+    end
+    redis.call('RPUSH', log, '{"k":"rot","number":' .. number .. '}')
+  end
+  for i = 8, #ARGV do
+    if redis.call('HGET', holds, ARGV[i]) == call then
+      redis.call('ZREM', busy, ARGV[i])
+      redis.call('HDEL', holds, ARGV[i])
+    end
+  end
+  if ARGV[6] == 'dial' then redis.call('DEL', legs) end  -- no phone rings for it any more
+  if ARGV[6] == 'end' then redis.call('ZREM', active, call) else redis.call('ZADD', active, now, call) end
+end
+redis.call('ZREMRANGEBYSCORE', busy, '-inf', now)
+redis.call('EXPIRE', log, ttl)
+return {redis.call('LRANGE', log, 0, -1), redis.call('ZRANGE', busy, 0, -1), repeated,
+        redis.call('HKEYS', legs)}
 """
-BUSY_SECONDS = 4 * 3600  # an operator's busy mark outlives any call; released when it ends
+
+# KEYS: busy, holds, legs, the whisper token's key.
+# ARGV: now, until, ttl, call key, reserve ('1'/'0'), then (operator, leg) pairs.
+# The operators' legs about to ring for this call: note them as ringing (only a ringing leg can
+# accept), map the whisper URL's token to the call, and reserve every operator, or none of them:
+# returns the operators another call holds (ringing or talking); then nothing is written.
+_RINGING = """
+local busy, holds, legs, token = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now, call, reserve = tonumber(ARGV[1]), ARGV[4], ARGV[5] == '1'
+local taken = {}
+if reserve then
+  for i = 6, #ARGV, 2 do
+    local until_ = tonumber(redis.call('ZSCORE', busy, ARGV[i]) or '0')
+    if until_ > now and redis.call('HGET', holds, ARGV[i]) ~= call then
+      table.insert(taken, ARGV[i])
+    end
+  end
+  if #taken > 0 then return taken end
+end
+for i = 6, #ARGV, 2 do
+  if reserve then
+    redis.call('ZADD', busy, ARGV[2], ARGV[i])
+    redis.call('HSET', holds, ARGV[i], call)
+  end
+  if redis.call('HGET', legs, ARGV[i + 1]) ~= 'accepted' then
+    redis.call('HSET', legs, ARGV[i + 1], 'ringing')
+  end
+end
+redis.call('EXPIRE', legs, ARGV[3])
+redis.call('SET', token, call, 'EX', ARGV[3])
+return taken
+"""
+
+# KEYS: log, legs, busy, holds. ARGV: event, leg, operator (or ''), until, ttl, call key.
+# An operator's "1" counts only while their leg rings for this call: then the call is theirs
+# and they are busy until their leg ends. A repeated "1" changes nothing; a late one is refused.
+_ACCEPT = """
+local log, legs, busy, holds = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local state = redis.call('HGET', legs, ARGV[2])
+if state == 'accepted' then return 'again' end
+if state ~= 'ringing' then return 'late' end
+redis.call('HSET', legs, ARGV[2], 'accepted')
+redis.call('RPUSH', log, ARGV[1])
+redis.call('EXPIRE', log, ARGV[5])
+if ARGV[3] ~= '' then
+  redis.call('ZADD', busy, ARGV[4], ARGV[3])
+  redis.call('HSET', holds, ARGV[3], ARGV[6])
+end
+return 'accepted'
+"""
+
+
+@dataclass(frozen=True)
+class Appended:
+    events: list[Event]
+    busy: frozenset[str]  # operators reserved or on a call now
+    repeated: bool  # the same delivery came before: nothing was applied this time
+    own_legs: frozenset[str]  # this call's legs still ringing or accepted
 
 
 class CallLog:
-    """Calls' event logs, the rotation counter and the busy set (names in `ivr.calls.keys`)."""
+    """Calls' event logs and the shared marks around them (names in `ivr.calls.keys`)."""
 
     def __init__(self, client: redis.Redis, ttl_seconds: int, keys: Keys,
                  clock: Callable[[], float] = time.time) -> None:
@@ -70,31 +168,64 @@ class CallLog:
         self.keys = keys
         self.clock = clock
         self._append = client.register_script(_APPEND)
+        self._ringing = client.register_script(_RINGING)
+        self._accept = client.register_script(_ACCEPT)
 
     def log_key(self, key: str) -> str:
         return self.keys.call(key)
 
-    def append(self, key: str, event: Event, release: tuple[str, ...] = ()
-               ) -> tuple[list[Event], frozenset[str]]:
-        """Append an event; return the whole log and the operators busy now, atomically.
-
-        A call's start takes the next rotation number; a simulated one only looks at it."""
+    def append(self, key: str, event: Event, release: Sequence[str] = (),
+               delivery: str = "") -> Appended:
+        """Append an event unless `delivery` (an idempotency token or a fingerprint of the
+        request) was applied before; free the operators whose legs ended; return the whole log
+        and who is busy now, atomically. A call's start takes the next rotation number; a
+        simulated one only looks at it."""
         turn = ("peek" if event.simulated else "1") if isinstance(event, Start) else "0"
-        raw, busy = self._append(
-            keys=[self.log_key(key), self.keys.rotation, self.keys.busy],
-            args=[encode(event), self.ttl, self.clock(), turn, *release],
+        kind = "end" if isinstance(event, Ended) else "dial" if isinstance(event, DialResult) else ""
+        raw, busy, repeated, legs = self._append(
+            keys=[self.log_key(key), self.keys.rotation, self.keys.busy, self.keys.seen(key),
+                  self.keys.active, self.keys.holds, self.keys.legs(key)],
+            args=[encode(event), self.ttl, self.clock(), turn, delivery, kind, key, *release],
         )
-        return [decode(item) for item in raw], frozenset(b.decode() for b in busy)
+        return Appended([decode(item) for item in raw], frozenset(b.decode() for b in busy),
+                        bool(repeated), frozenset(leg.decode() for leg in legs))
+
+    def note(self, key: str, event: Event) -> None:
+        """Add a mark to a call's log (a fault, a line of the safe path) outside the flow."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.rpush(self.log_key(key), encode(event))
+        pipe.expire(self.log_key(key), self.ttl)
+        pipe.execute()
 
     def read(self, key: str) -> list[Event]:
         return [decode(item) for item in self.client.lrange(self.log_key(key), 0, -1)]
 
-    def accept(self, key: str, event: Accepted, operator: str | None) -> None:
-        """Record an operator's accept and mark them busy until their leg ends (no mark for
-        `operator` None: a fixed line, or a simulated call)."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.rpush(self.log_key(key), encode(event))
-        pipe.expire(self.log_key(key), self.ttl)
-        if operator:
-            pipe.zadd(self.keys.busy, {operator: self.clock() + BUSY_SECONDS})
-        pipe.execute()
+    def ringing(self, key: str, legs: Sequence[tuple[str, str]], ring_seconds: int,
+                token: str, reserve: bool = True) -> set[str]:
+        """The operators' legs ((operator, leg id) pairs) about to ring for this call, whose
+        whisper URLs carry `token`: reserve the operators while their phones ring, unless
+        `reserve` is off (a simulation). Returns the operators another call holds; then nothing
+        is written, and the caller should choose other phones."""
+        now = self.clock()
+        args: list[str | float] = [now, now + ring_seconds + RING_MARGIN_SECONDS, self.ttl, key,
+                                   "1" if reserve else "0"]
+        for operator, leg in legs:
+            args += [operator, leg]
+        taken = self._ringing(keys=[self.keys.busy, self.keys.holds, self.keys.legs(key),
+                                    self.keys.leg_token(token)], args=args)
+        return {t.decode() for t in taken}
+
+    def call_of(self, token: str) -> str | None:
+        """The call a whisper URL's token stands for, while that call lasts."""
+        found = self.client.get(self.keys.leg_token(token))
+        return found.decode() if isinstance(found, bytes) else found
+
+    def accept(self, key: str, event: Accepted, operator: str | None) -> str:
+        """Record an operator's "1" if their leg still rings for this call: `accepted`, `again`
+        (a repeated "1") or `late` (the leg had ended, or never rang). `operator` None (a fixed
+        line, a simulation) marks nobody busy."""
+        result = self._accept(
+            keys=[self.log_key(key), self.keys.legs(key), self.keys.busy, self.keys.holds],
+            args=[encode(event), event.leg, operator or "", self.clock() + BUSY_SECONDS,
+                  self.ttl, key])
+        return result.decode() if isinstance(result, bytes) else str(result)

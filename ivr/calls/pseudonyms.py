@@ -6,6 +6,10 @@
   for each calendar month (UTC) and kept only in Redis until the month is over. Once it is gone,
   last month's keys cannot be linked to a number or to this month's keys: a plain or salted hash
   would be reversed by trying the ~10^8 numbers of a prefix. Withheld numbers get no key.
+- Redis holds the month's secret only wrapped: XORed with a pad derived from IVR_HMAC_SECRET
+  and the month. A copy of Redis (a dump, an AOF file, a backup) holds only random bytes, so it
+  cannot be used to test numbers against the keys in the call logs; and deleting the wrapped
+  secret still makes the month's keys unlinkable, whoever keeps IVR_HMAC_SECRET.
 """
 
 from __future__ import annotations
@@ -28,8 +32,15 @@ GRACE = dt.timedelta(days=1)
 
 
 def call_key(secret: bytes, call_sid: str) -> str:
-    """A pseudonym for a call: stable for its webhooks, meaningless without the secret."""
+    """A pseudonym for a call: stable for its webhooks, meaningless without the secret. It keys
+    the call's log and its record, and never appears in a URL Twilio sees."""
     return hmac.new(secret, b"call:" + call_sid.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def url_token(secret: bytes, call_sid: str) -> str:
+    """What stands for a call in the whisper URLs Twilio calls and logs: derived apart from the
+    call's key, so Twilio's logs and the records cannot be joined without the secret."""
+    return hmac.new(secret, b"url:" + call_sid.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def normalise(number: str) -> str | None:
@@ -59,11 +70,12 @@ def month_end(month: str) -> dt.datetime:
 class CallerKeys:
     """Monthly caller-key secrets, shared by all web processes through Redis."""
 
-    def __init__(self, client: redis.Redis, keys: Keys,
-                 clock: Callable[[], float]) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, clock: Callable[[], float],
+                 wrapping: bytes) -> None:
         self.client = client
         self.keys = keys
         self.clock = clock
+        self.wrapping = wrapping  # IVR_HMAC_SECRET
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
@@ -82,11 +94,14 @@ class CallerKeys:
             if month not in self._cache:
                 name = self.secret_key(month)
                 expires = int((month_end(month) + GRACE).timestamp())
+                pad = hmac.new(self.wrapping, b"caller-secret:" + month.encode(),
+                               hashlib.sha256).digest()
                 pipe = self.client.pipeline(transaction=True)
-                pipe.set(name, secrets.token_bytes(32), nx=True, exat=expires)
+                pipe.set(name, _xor(secrets.token_bytes(32), pad), nx=True, exat=expires)
                 pipe.get(name)
-                _, secret = pipe.execute()
-                self._cache = {month: bytes(secret)}  # older months are never needed again
+                _, wrapped = pipe.execute()
+                # older months are never needed again
+                self._cache = {month: _xor(bytes(wrapped), pad)}
             return self._cache[month]
 
     def discard_before(self, month: str) -> int:
@@ -94,3 +109,7 @@ class CallerKeys:
         old = [k for k in self.client.scan_iter(self.keys.caller_secrets)
                if k.decode().rsplit(":", 1)[-1] < month]
         return int(self.client.delete(*old)) if old else 0
+
+
+def _xor(data: bytes, pad: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, pad, strict=False))

@@ -47,8 +47,15 @@ def procfile_commands(path: Path) -> dict[str, str]:
     return commands
 
 
+DEVELOPMENT_CALLER_ID = "+77172000150"  # the example national line of the shipped flow
+
+
 def development_env(env: dict[str, str], say: Callable[[str], None]) -> dict[str, str]:
     env = dict(env)
+    if not env.get("IVR_CALLER_ID"):
+        env["IVR_CALLER_ID"] = DEVELOPMENT_CALLER_ID
+        say(f"IVR_CALLER_ID is not set: using {DEVELOPMENT_CALLER_ID} for this run. Set it to "
+            "your Twilio number to take real calls.")
     if not env.get("TWILIO_AUTH_TOKEN"):
         env["TWILIO_AUTH_TOKEN"] = secrets.token_hex(16)
         say("TWILIO_AUTH_TOKEN is not set: using a development token, printed below. Set your "
@@ -209,29 +216,31 @@ def worker() -> None:
     configure(settings)
     connection = connect(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
-    _replay_spool_in_background(settings, settings.spool_every_seconds)
+    _upkeep_in_background(settings, settings.spool_every_seconds)
     # Maintenance every minute (RQ's default is ten): a job left by a worker that died is
     # retried within a few minutes.
     SimpleWorker([queue], connection=connection, maintenance_interval=60).work(
         with_scheduler=True)
 
 
-def _replay_spool_in_background(settings: Settings, every: float = 60.0) -> None:
-    """A worker on the same host as a web process settles its spool once Redis is back."""
-    from ivr.records.maintenance import replay_spool
+def _upkeep_in_background(settings: Settings, every: float = 60.0) -> None:
+    """A worker settles its host's spool once Redis is back, and records the calls whose final
+    status never came (the sweep)."""
+    from ivr.records.maintenance import replay_spool, sweep
 
-    log = logging.getLogger("ivr.spool")
+    log = logging.getLogger("ivr.records")
 
     def loop() -> None:
         while True:
-            try:
-                if (count := replay_spool(settings)) > 0:
-                    log.info("queued %d spooled record(s)", count)
-            except Exception as exc:  # Redis still away: try later
-                log.warning("spooled records wait: %s", type(exc).__name__)
+            for name, task in (("spool", replay_spool), ("sweep", sweep)):
+                try:
+                    if (count := task(settings)) > 0:
+                        log.info("%s: %d record(s) queued", name, count)
+                except Exception as exc:  # Redis still away: try later
+                    log.warning("%s waits: %s", name, type(exc).__name__)
             time.sleep(every)
 
-    threading.Thread(target=loop, name="spool", daemon=True).start()
+    threading.Thread(target=loop, name="upkeep", daemon=True).start()
 
 
 COMMANDS = [serve_command, worker]

@@ -62,6 +62,13 @@ def records_replay() -> None:
     click.echo(f"queued {maintenance.replay_failed(settings())} job(s) again")
 
 
+@records.command("sweep")
+def records_sweep() -> None:
+    """Record the calls whose final status never came (their logs unchanged for IVR_SWEEP_AFTER
+    seconds); `ivr worker` does it every minute."""
+    click.echo(f"swept {maintenance.sweep(settings())} call(s) into records")
+
+
 @records.command("spool")
 def records_spool() -> None:
     """Queue the records of calls that ended while Redis was unreachable (run on web hosts)."""

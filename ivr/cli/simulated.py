@@ -29,6 +29,7 @@ from ivr.sim.scenarios import SimRouter
 from ivr.web.app import create_app
 
 PREFIX = "sim:"
+SIMULATED_CALLER_ID = "+77172000150"
 
 
 @contextmanager
@@ -37,7 +38,9 @@ def simulated_router(settings: Settings, snapshot: Snapshot) -> Iterator[SimRout
         token, secret = secrets.token_hex(16), secrets.token_bytes(32)
         own = replace(settings, redis_url=server.url, twilio_auth_token=token, hmac_secret=secret,
                       public_base_url=None, redis_prefix=PREFIX, cache_dir=Path(folder) / "cache",
-                      spool_dir=Path(folder) / "spool")
+                      spool_dir=Path(folder) / "spool",
+                      caller_id=settings.caller_id or (snapshot.national_numbers or
+                                                       (SIMULATED_CALLER_ID,))[0])
         client = connect(server.url)
         keys = Keys(PREFIX)
         SnapshotStore(client, keys).publish(snapshot.files, "simulation", "", "")

@@ -76,7 +76,28 @@ class Ended:
     at: float = 0.0
 
 
-Event = Start | Rotation | Digits | DialResult | Accepted | Ended
+@dataclass(frozen=True)
+class Fault:
+    """A webhook of this call was answered by the safe path, and why: `redis` (unreachable),
+    `exception` (a fault of ours), `version` (not loaded yet where the webhook arrived),
+    `request` (a webhook we could not make sense of), `fallback` (Twilio called the number's
+    Fallback URL because the router failed or could not be reached)."""
+
+    cause: str
+    at: float = 0.0
+
+
+@dataclass(frozen=True)
+class SafeDial:
+    """How a line of the safe path answered (`leg` counts from 0), from its dial result."""
+
+    status: str
+    leg: int = 0
+    at: float = 0.0
+
+
+Event = Start | Rotation | Digits | DialResult | Accepted | Ended | Fault | SafeDial
+OUTSIDE_THE_FLOW = (Rotation, Accepted, Fault, SafeDial)  # events no caller's step answers
 
 
 def event_time(event: Event) -> float:

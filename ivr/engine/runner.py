@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from ivr.engine.flow import Flow
 from ivr.engine.model import (
+    OUTSIDE_THE_FLOW,
     Accepted,
     CallState,
     DialResult,
@@ -68,6 +69,8 @@ def resume(flow: Flow, state: CallState, event: Event, live: Live,
     if isinstance(event, Accepted):
         state.accepted = event.leg
         return None
+    if isinstance(event, OUTSIDE_THE_FLOW):  # the safe path's marks: for the record only
+        return None
     turn = Turn(flow, state, live, routing)
     if isinstance(event, Ended):
         state.finished = True
@@ -104,7 +107,7 @@ def replay(flow: Flow, events: Sequence[Event], routing: Routing | None = None,
     """
     if not events or not isinstance(events[0], Start):
         raise FlowRuntimeError("the call's log does not begin with its start")
-    facing = [i for i, e in enumerate(events) if not isinstance(e, Rotation | Accepted)]
+    facing = [i for i, e in enumerate(events) if not isinstance(e, OUTSIDE_THE_FLOW)]
     last = facing[-1]
     rotation = next((e.number for e in events[1:2] if isinstance(e, Rotation)), 0)
     state, reply = begin(flow, events[0], routing, busy if last == 0 else frozenset(), rotation)

@@ -340,7 +340,7 @@ class Library:
         while not self._stop.is_set():
             try:
                 if pubsub is None:
-                    pubsub = self.store.client.pubsub(  # type: ignore[no-untyped-call]
+                    pubsub = self.store.client.pubsub(  # type: ignore[no-untyped-call, unused-ignore]
                         ignore_subscribe_messages=True)
                     pubsub.subscribe(self.store.keys.published)
                 self.refresh()

@@ -6,6 +6,9 @@ Plain functions over Settings; the `ivr` commands wrap them and the tests call t
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
+import time
 from typing import Any
 
 import redis
@@ -14,16 +17,26 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from ivr.calls.keys import Keys
-from ivr.calls.log import CallLog
+from ivr.calls.log import CallLog, decode
 from ivr.calls.pseudonyms import CallerKeys, month_of
+from ivr.engine.model import Ended, Fault, Start, event_time
 from ivr.library.pipeline import Options
 from ivr.library.store import SnapshotStore
 from ivr.library.versions import StoredVersions
-from ivr.records.record import enqueue_record, settle_spooled
-from ivr.records.spool import Spool
+from ivr.records.record import (
+    enqueue_fault,
+    enqueue_record,
+    lost_log_record,
+    record_from_log,
+    settle_spooled,
+)
+from ivr.records.spool import BadEntry, Spool
 from ivr.records.store import RecordStore
 from ivr.redis_url import connect
 from ivr.settings import Settings
+
+log = logging.getLogger("ivr.records")
+CALL_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _redis(settings: Settings) -> redis.Redis:
@@ -59,17 +72,72 @@ def replay_failed(settings: Settings) -> int:
 
 
 def replay_spool(settings: Settings) -> int:
-    """Queue the records of calls that ended while Redis was unreachable."""
+    """Settle what was kept while Redis was unreachable: marks go to their calls' logs (and a
+    fault to a record already stored), ends become records."""
     connection = _redis(settings)
     keys = Keys(settings.redis_prefix)
     versions = StoredVersions(SnapshotStore(connection, keys), Options.of(settings))
     calls = CallLog(connection, settings.call_ttl_seconds, keys)
 
     def settle(entry: dict[str, Any]) -> None:
-        record = settle_spooled(entry, calls.read(entry["call_key"]), versions)
+        key = entry.get("call_key")
+        if not isinstance(key, str) or not CALL_KEY.match(key):
+            raise BadEntry("no call key")
+        if entry.get("kind") == "event":
+            try:
+                event = decode(str(entry["event"]))
+            except (KeyError, ValueError, TypeError) as exc:
+                raise BadEntry("not an event") from exc
+            calls.note(key, event)
+            if isinstance(event, Fault):  # the record may be stored already, without it
+                enqueue_fault(connection, settings.queue_name, key, event.cause,
+                              settings.retry_intervals)
+            return
+        try:
+            record = settle_spooled(entry, calls.read(key), versions)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise BadEntry("not a call's end") from exc
         enqueue_record(connection, settings.queue_name, record, settings.retry_intervals)
 
     return Spool(settings.spool_dir).replay(settle)
+
+
+# KEYS: active. ARGV: call key, the last moment of activity that counts as stale.
+# Take a stale call off `active`, once: two sweepers never both record it, and a call that
+# moved again since it was found stale is left alone.
+_CLAIM = """
+local seen = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '-1')
+if seen < 0 or seen > tonumber(ARGV[2]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+def sweep(settings: Settings, now: float | None = None) -> int:
+    """Record every call whose log has not changed for IVR_SWEEP_AFTER seconds and whose final
+    status never came (not configured, or Twilio could not deliver it). The record says so
+    (`closed_by` sweep); a status that comes later finds it stored and adds nothing."""
+    connection = _redis(settings)
+    keys = Keys(settings.redis_prefix)
+    versions = StoredVersions(SnapshotStore(connection, keys), Options.of(settings))
+    calls = CallLog(connection, settings.call_ttl_seconds, keys)
+    claim = connection.register_script(_CLAIM)
+    stale_before = (now if now is not None else time.time()) - settings.sweep_after_seconds
+    swept = 0
+    for member in connection.zrangebyscore(keys.active, "-inf", stale_before):
+        key = member.decode() if isinstance(member, bytes) else str(member)
+        if not claim(keys=[keys.active], args=[key, stale_before]):
+            continue
+        events = calls.read(key)
+        last = max((event_time(e) for e in events), default=stale_before)
+        ended = Ended("unknown", None, last)
+        record = record_from_log(key, [*events, ended], versions, closed_by="sweep") if events \
+            and isinstance(events[0], Start) else None
+        record = record or lost_log_record(key, "unknown", None, last, events, closed_by="sweep")
+        enqueue_record(connection, settings.queue_name, record, settings.retry_intervals)
+        log.warning("no final status came for a call; recorded by the sweep (%s)", record.outcome)
+        swept += 1
+    return swept
 
 
 def purge(settings: Settings, now: dt.datetime | None = None) -> tuple[int, int]:
@@ -81,6 +149,7 @@ def purge(settings: Settings, now: dt.datetime | None = None) -> tuple[int, int]
     rows = store.purge(before)
     secrets = 0
     if settings.redis_url:
-        keys = CallerKeys(_redis(settings), Keys(settings.redis_prefix), lambda: now.timestamp())
+        keys = CallerKeys(_redis(settings), Keys(settings.redis_prefix), lambda: now.timestamp(),
+                          settings.hmac_secret)
         secrets = keys.discard_before(month_of(now))
     return rows, secrets

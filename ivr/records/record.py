@@ -6,6 +6,10 @@ raw digits), the destination by its type. The web process enqueues it by dotted 
 never imports worker code; the job id is derived from the pseudonym, so a repeated status
 callback cannot enqueue it twice. When Redis is unreachable the end of the call is spooled to
 a local file and settled later (`settle_spooled`).
+
+A call that went through the safe path says why (`fault`: redis, exception, version, request,
+fallback) and what the caller met there; `closed_by` says whether Twilio's final status closed
+the record or the sweep did, for a call whose status never came.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 
+from ivr.calls.log import encode
 from ivr.engine import replay
 from ivr.engine.flow import Flow
-from ivr.engine.model import CallState, Ended, Event, Start
+from ivr.engine.model import CallState, Ended, Event, Fault, SafeDial, Start
 from ivr.routing import Routing
 
 # The flow and routing a call ran on, given the flow's name and the version the call began on.
@@ -30,6 +35,9 @@ Versions = Callable[[Start], tuple[Flow, Routing] | None]
 
 STORE_JOB = "workers.records.store_call_record"
 UNANSWERED_CALL = frozenset({"busy", "failed", "no-answer"})
+CONNECTED = frozenset({"completed", "answered"})
+MAX_DURATION = 7 * 24 * 3600  # longer is no call: Twilio ends every call within four hours
+NOTE_FAULT_JOB = "workers.records.note_fault"
 RETRY_INTERVALS = (10, 60, 300, 1800, 3600)  # seconds; then the job waits among failed jobs
 KEEP_FAILED_SECONDS = 30 * 24 * 3600
 
@@ -50,14 +58,49 @@ class CallRecord:
     menu_path: tuple[str, ...]
     silent: bool
     emergency: bool
-    destination: str | None  # operators, regional, national, emergency
+    destination: str | None  # operators, regional, national, emergency, safe_path
     operator: str | None  # the operator's roster id (staff, never a caller)
     outcome: str
+    fault: str | None = None  # why the call took the safe path, if it did
+    closed_by: str = "status"  # Twilio's final status, or the sweep
 
     def payload(self) -> dict[str, Any]:
         data = asdict(self)
         data["menu_path"] = list(self.menu_path)
         return data
+
+
+def seconds_of(text: str) -> int | None:
+    """Twilio's CallDuration as a number of seconds, or None (unknown) for anything a call
+    cannot last: not digits, or longer than a week."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 7:
+        return None
+    seconds = int(text)
+    return seconds if seconds <= MAX_DURATION else None
+
+
+@dataclass(frozen=True)
+class SafePath:
+    """What the events outside the flow say: the first fault, and the safe path's lines."""
+
+    fault: str | None
+    dials: tuple[str, ...]  # each line's status, in order
+
+    @classmethod
+    def of(cls, events: Sequence[Event]) -> SafePath:
+        faults = [e.cause for e in events if isinstance(e, Fault)]
+        return cls(faults[0] if faults else None,
+                   tuple(e.status for e in events if isinstance(e, SafeDial)))
+
+    def outcome(self) -> tuple[str, str | None] | None:
+        """The outcome and destination when the safe path explains the end of the call."""
+        if any(status in CONNECTED for status in self.dials):
+            return "connected", "safe_path"
+        if self.dials and self.dials[-1] != "canceled":
+            return "no-one-answered", None
+        if self.fault is not None:
+            return "caller-hung-up-while-connecting", None
+        return None
 
 
 def outcome(flow: Flow, state: CallState) -> str:
@@ -77,7 +120,12 @@ def _minute(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(seconds))
 
 
-def build_record(key: str, flow: Flow, state: CallState) -> CallRecord:
+def build_record(key: str, flow: Flow, state: CallState, safe: SafePath = SafePath(None, ()),
+                 closed_by: str = "status") -> CallRecord:
+    result, destination = outcome(flow, state), state.connected_to
+    taken = safe.outcome() if not state.connected_to else None
+    if taken is not None:
+        result, destination = taken
     return CallRecord(
         call_key=key, caller_key=state.caller_key, started_at=_minute(state.started_at),
         duration_seconds=state.duration,
@@ -86,11 +134,13 @@ def build_record(key: str, flow: Flow, state: CallState) -> CallRecord:
         language=state.language, region=state.region,
         region_source=state.region_source if state.region else "unknown",
         menu_path=tuple(state.path), silent=state.silent, emergency=state.emergency,
-        destination=state.connected_to, operator=state.operator, outcome=outcome(flow, state),
+        destination=destination, operator=state.operator, outcome=result, fault=safe.fault,
+        closed_by=closed_by,
     )
 
 
-def record_from_log(key: str, events: Sequence[Event], versions: Versions) -> CallRecord | None:
+def record_from_log(key: str, events: Sequence[Event], versions: Versions,
+                    closed_by: str = "status") -> CallRecord | None:
     """The record of a call from its log, which must end with the call's end; None when the
     log has no start or its version is not to be had."""
     if not events or not isinstance(events[0], Start):
@@ -100,18 +150,24 @@ def record_from_log(key: str, events: Sequence[Event], versions: Versions) -> Ca
         return None
     flow, routing = found
     state, _ = replay(flow, events, routing)
-    return build_record(key, flow, state)
+    return build_record(key, flow, state, SafePath.of(events), closed_by)
 
 
-def lost_log_record(key: str, status: str, duration: int | None, ended_at: float) -> CallRecord:
-    """All that is known of a call whose log was lost with Redis: when and how long."""
+def lost_log_record(key: str, status: str, duration: int | None, ended_at: float,
+                    events: Sequence[Event] = (), closed_by: str = "status") -> CallRecord:
+    """All that is known of a call whose log was lost with Redis, or never began (Redis was
+    away when it came in): when, how long, and what the safe path did."""
     started = ended_at - (duration or 0)
+    safe = SafePath.of(events)
+    taken = safe.outcome()
+    result, destination = taken if taken else (
+        "failed" if status in UNANSWERED_CALL else "unknown", None)
     return CallRecord(
         call_key=key, caller_key=None, started_at=_minute(started), duration_seconds=duration,
         answer_seconds=None, entry="", flow="unknown", flow_version="", language=None,
         region=None, region_source="unknown", menu_path=(), silent=False, emergency=False,
-        destination=None, operator=None,
-        outcome="failed" if status in UNANSWERED_CALL else "unknown",
+        destination=destination, operator=None, outcome=result, fault=safe.fault,
+        closed_by=closed_by,
     )
 
 
@@ -128,13 +184,37 @@ def enqueue_record(connection: Redis, queue_name: str, record: CallRecord,
 
 
 def spool_entry(key: str, ended: Ended) -> dict[str, Any]:
+    """A call's end, kept while Redis is away."""
     return {"call_key": key, "status": ended.status, "duration": ended.duration,
             "ended_at": ended.at}
+
+
+def spool_event(key: str, event: Event) -> dict[str, Any]:
+    """A mark for a call's log (a fault, a line of the safe path), kept while Redis is away."""
+    return {"kind": "event", "call_key": key, "event": encode(event)}
 
 
 def settle_spooled(entry: dict[str, Any], events: Sequence[Event], versions: Versions
                    ) -> CallRecord:
     """The record for a spooled call end: from its log if Redis still has it, else minimal."""
-    ended = Ended(entry["status"], entry["duration"], entry["ended_at"])
-    record = record_from_log(entry["call_key"], [*events, ended], versions) if events else None
-    return record or lost_log_record(entry["call_key"], ended.status, ended.duration, ended.at)
+    ended = Ended(str(entry["status"]), _duration(entry.get("duration")),
+                  float(entry["ended_at"]))
+    record = record_from_log(entry["call_key"], [*events, ended], versions) if events and \
+        isinstance(events[0], Start) else None
+    return record or lost_log_record(entry["call_key"], ended.status, ended.duration, ended.at,
+                                     events)
+
+
+def _duration(value: object) -> int | None:
+    return seconds_of(str(value)) if value is not None else None
+
+
+def enqueue_fault(connection: Redis, queue_name: str, key: str, cause: str,
+                  intervals: Sequence[int] = RETRY_INTERVALS) -> None:
+    """Add a fault to a record that may already be stored (the fault was known only later)."""
+    queue = Queue(queue_name, connection=connection)
+    with contextlib.suppress(DuplicateJobError):
+        queue.enqueue(NOTE_FAULT_JOB, kwargs={"call_key": key, "cause": cause},
+                      job_id=f"fault-{key}", unique=True,
+                      retry=Retry(max=len(intervals), interval=list(intervals)),
+                      failure_ttl=KEEP_FAILED_SECONDS)

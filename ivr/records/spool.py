@@ -10,12 +10,18 @@ A writer holds a shared lock on the file while it appends, and appends only if t
 holds is still `records.jsonl`; a replayer takes the exclusive lock on the file it renamed
 before reading it. So a line written by a web process that opened the file just before it was
 renamed is either in what the replayer reads, or goes to the fresh file: never lost.
+
+A line that cannot be read (torn by a crash, or damaged) or an entry its handler finds
+malformed (`BadEntry`) is set aside in `quarantine.jsonl`, and the replay goes on: one bad line
+never holds back the records after it. Any other failure (Redis away again) leaves that entry
+and the ones after it for the next replay.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +32,13 @@ try:
 except ImportError:  # Windows: no web process runs there, but the `ivr` command does
     fcntl = None  # type: ignore[assignment]
 
+log = logging.getLogger("ivr.spool")
 SPOOL_FILE = "records.jsonl"
+QUARANTINE_FILE = "quarantine.jsonl"
+
+
+class BadEntry(ValueError):
+    """An entry that can never be handled: it is set aside, not retried."""
 
 
 class Spool:
@@ -53,7 +65,7 @@ class Spool:
                 os.close(descriptor)  # (closing releases the lock)
 
     def pending(self) -> int:
-        return sum(len(p.read_text().splitlines()) for p in self._files())
+        return sum(len(p.read_bytes().splitlines()) for p in self._files())
 
     def _files(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -87,16 +99,34 @@ class Spool:
         return handled
 
     def _replay_file(self, path: Path, handle: Callable[[dict[str, Any]], None]) -> int:
-        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+        handled = 0
         for index, line in enumerate(lines):
             try:
-                handle(json.loads(line))
+                entry = json.loads(line.decode("utf-8"))
+                if not isinstance(entry, dict):
+                    raise BadEntry("not an entry")
+                handle(entry)
+            except (UnicodeDecodeError, json.JSONDecodeError, BadEntry):
+                self._quarantine(line)
+                continue
             except Exception:
-                path.write_text("".join(f"{rest}\n" for rest in lines[index:]))
+                path.write_bytes(b"".join(rest + b"\n" for rest in lines[index:]))
                 raise
+            handled += 1
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        return len(lines)
+        return handled
+
+    def _quarantine(self, line: bytes) -> None:
+        with (self.folder / QUARANTINE_FILE).open("ab") as out:
+            out.write(line.rstrip(b"\n") + b"\n")
+        log.error("an unreadable entry of the spool was set aside in %s",
+                  self.folder / QUARANTINE_FILE)
+
+    def quarantined(self) -> int:
+        path = self.folder / QUARANTINE_FILE
+        return len(path.read_bytes().splitlines()) if path.exists() else 0
 
 
 def _lock(descriptor: int, shared: bool) -> None:

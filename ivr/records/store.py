@@ -3,7 +3,8 @@
 SQLite by default (a file, nothing to set up), PostgreSQL when DATABASE_URL says so: the same
 SQLAlchemy Core code for both, and every store is self-hostable, so records stay in Kazakhstan.
 A record is keyed by the call's pseudonym; inserting one that is already there changes nothing,
-so a replayed job never counts a call twice.
+so a replayed job never counts a call twice. The schema changes only through the Alembic
+migrations in `ivr/records/migrations/` (`ivr db upgrade`; a worker runs them when it starts).
 """
 
 from __future__ import annotations
@@ -11,15 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 
 CATEGORIES = ("physical", "psychological", "sexual", "economic", "child", "suicide_risk",
               "legal", "shelter", "information", "silent")
 GROUPINGS = ("language", "region", "outcome", "destination", "region_source", "flow", "silent",
-             "emergency", "repeat_caller", "operator")
+             "emergency", "repeat_caller", "operator", "fault", "closed_by")
+MIGRATIONS = Path(__file__).parent / "migrations"
+FIRST_REVISION = "0001"  # the schema of the databases made before migrations
 
 metadata = sa.MetaData()
 call_records = sa.Table(
@@ -42,6 +50,8 @@ call_records = sa.Table(
     sa.Column("destination", sa.String(32)),
     sa.Column("operator", sa.String(64)),
     sa.Column("outcome", sa.String(40), nullable=False),
+    sa.Column("fault", sa.String(16)),  # why the call took the safe path, if it did
+    sa.Column("closed_by", sa.String(8), nullable=False, server_default="status"),
 )
 call_categories = sa.Table(
     "call_categories", metadata,
@@ -49,9 +59,6 @@ call_categories = sa.Table(
               sa.ForeignKey("call_records.call_key", ondelete="CASCADE"), primary_key=True),
     sa.Column("category", sa.String(32), primary_key=True),
 )
-schema_version = sa.Table("ivr_schema_version", metadata,
-                          sa.Column("version", sa.Integer, nullable=False))
-SCHEMA_VERSION = 1
 
 
 class StoreError(Exception):
@@ -97,6 +104,13 @@ def _engine(url: str) -> sa.Engine:
     return engine
 
 
+def _alembic(connection: sa.Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
 def _insert(dialect: str, table: sa.Table) -> Any:
     return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
 
@@ -111,21 +125,30 @@ class RecordStore:
 
     # --- schema ---------------------------------------------------------------------------
 
-    def version(self) -> int:
+    def version(self) -> str | None:
+        """The schema's revision (None for an empty database)."""
         with self.engine.connect() as db:
-            if not sa.inspect(db).has_table("ivr_schema_version"):
-                return 0
-            return int(db.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0)
+            return MigrationContext.configure(db).get_current_revision()
 
-    def upgrade(self) -> int:
-        """Create or migrate the schema to the current version; safe to run again."""
-        with self.engine.begin() as db:
-            metadata.create_all(db)
-            current = db.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
-            if current < SCHEMA_VERSION:
-                db.execute(schema_version.delete())
-                db.execute(schema_version.insert().values(version=SCHEMA_VERSION))
-        return SCHEMA_VERSION
+    def upgrade(self) -> str:
+        """Create or migrate the schema to the newest revision; safe to run again, and from
+        several processes at once (one migrates, the others find it done)."""
+        head = ScriptDirectory.from_config(_alembic()).get_current_head() or ""
+        for attempt in range(3):
+            if self.version() == head:
+                return head
+            try:
+                with self.engine.begin() as db:
+                    inspector = sa.inspect(db)
+                    config = _alembic(db)
+                    if inspector.has_table("call_records") and \
+                            not inspector.has_table("alembic_version"):
+                        command.stamp(config, FIRST_REVISION)  # made before migrations
+                    command.upgrade(config, "head")
+            except sa.exc.DBAPIError:  # another process may have migrated meanwhile
+                if attempt == 2:
+                    raise
+        return self.version() or ""
 
     # --- records ---------------------------------------------------------------------------
 
@@ -148,6 +171,18 @@ class RecordStore:
                 {k: v for k, v in row.items() if k in columns}
             ).on_conflict_do_nothing(index_elements=["call_key"]).returning(call_records.c.call_key)
             return db.execute(statement).first() is not None
+
+    def add_fault(self, call_key: str, cause: str) -> bool:
+        """Note the fault of a stored call that has none yet; LookupError when the call is not
+        stored (yet); False when it already has one."""
+        with self.engine.begin() as db:
+            if db.execute(sa.select(call_records.c.call_key).where(
+                    call_records.c.call_key == call_key)).first() is None:
+                raise LookupError("the call is not stored yet")
+            changed = db.execute(call_records.update().where(
+                call_records.c.call_key == call_key, call_records.c.fault.is_(None)
+            ).values(fault=cause[:16])).rowcount
+            return bool(changed)
 
     def all(self) -> list[dict[str, Any]]:
         with self.engine.connect() as db:

@@ -31,7 +31,8 @@ from ivr.web import public, tags, voice
 from ivr.web.signature import SignatureCheck
 from ivr.web.twiml import Renderer, SafePath
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024  # read (and so verify) any body up to this; beyond, 403
+MAX_FORM_PARTS = 100_000
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], float] = time.time,
@@ -52,15 +53,18 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] = ti
                       LocalCache(settings.cache_dir), settings.call_ttl_seconds, clock)
     snapshot = library.boot(lambda: FolderSource(settings.flows_dir, settings.audio_dir))
     numbers = settings.fallback_numbers or snapshot.national_numbers
-    renderer = Renderer(snapshot.catalogue, settings.public_base_url or "", settings.caller_id)
+    renderer = Renderer(snapshot.catalogue, settings.public_base_url or "", settings.caller_id or "")
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_BODY_BYTES
+    app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
     voice.init_app(app, voice.Voice(
         settings=settings, library=library, safe=SafePath(renderer, numbers),
         signatures=SignatureCheck(settings.twilio_auth_token, settings.public_base_url),
         redis=client, calls=CallLog(client, settings.call_ttl_seconds, keys, clock),
-        caller_keys=CallerKeys(client, keys, clock), spool=Spool(settings.spool_dir),
+        caller_keys=CallerKeys(client, keys, clock, settings.hmac_secret),
+        spool=Spool(settings.spool_dir),
         clock=clock,
     ))
     app.register_blueprint(public.bp)
@@ -68,8 +72,4 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] = ti
     logging.getLogger("ivr").setLevel(logging.INFO)
     if background:
         library.start()
-        if not settings.caller_id:
-            logging.getLogger("ivr").warning(
-                "IVR_CALLER_ID is not set: operators' phones show the number the caller dialled "
-                "when Twilio gives it in full; set IVR_CALLER_ID to one of your Twilio numbers")
     return app

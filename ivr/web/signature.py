@@ -1,18 +1,23 @@
 """Twilio request signatures, checked in one place for every webhook.
 
-Twilio signs the full URL it requested plus the sorted POST parameters. Behind an HTTPS proxy
-Flask sees `http://internal-host/...`, which would never match, so when a public base URL is
-configured the URL is rebuilt from it and the request's path and query.
+Twilio signs the full URL it requested plus, for a POST, the sorted form parameters (a GET's
+parameters are in the URL it signs). Behind an HTTPS proxy Flask sees `http://internal-host/…`,
+which would never match, so when a public base URL is configured the URL is rebuilt from it and
+the request's path and query. Forwarded headers are never trusted for this (gunicorn is told not
+to either): without IVR_PUBLIC_URL the URL is the one this process was asked for, and a request
+that came through a proxy is refused with a message naming the setting.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 
 from flask import Request
 from twilio.request_validator import RequestValidator
 
 HEADER = "X-Twilio-Signature"
+FORWARDED = ("X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-For", "Forwarded")
 
 
 class SignatureCheck:
@@ -27,14 +32,19 @@ class SignatureCheck:
         query = request.query_string.decode("latin-1")
         return f"{base}{request.path}" + (f"?{query}" if query else "")
 
-    def is_valid(self, request: Request) -> bool:
+    def is_valid(self, request: Request, params: Mapping[str, str]) -> bool:
+        """Whether Twilio signed this request; `params` are the form's for a POST."""
         signature = request.headers.get(HEADER, "")
         if not signature:
             return False
-        params = request.form.to_dict() if request.method == "POST" else {}
+        signed = dict(params.items()) if request.method == "POST" else {}
         url = self.url_of(request)
         # One HMAC for the URL as built; Twilio's full check (which also tries the URL with and
         # without a port) only when that does not match.
-        if hmac.compare_digest(self.validator.compute_signature(url, params), signature):
+        if hmac.compare_digest(self.validator.compute_signature(url, signed), signature):
             return True
-        return bool(self.validator.validate(url, request.form, signature))
+        return bool(self.validator.validate(url, signed, signature))
+
+    def behind_unknown_proxy(self, request: Request) -> bool:
+        """A request that came through a proxy while no public URL is configured."""
+        return not self.public_base_url and any(h in request.headers for h in FORWARDED)

@@ -21,7 +21,6 @@ from ivr.engine.model import Dial, Gather, Hangup, Reply, Speech
 from ivr.engine.safe import ALL_BUSY, FALLBACK, HOLD, SAFE_LANGUAGES
 from ivr.languages import SAY_VOICES
 from ivr.library.catalogue import Catalogue
-from ivr.numbers import dialable_problem
 from ivr.routing.legs import Leg, line_leg
 
 VOICE_PATH = "/voice"  # the number's Voice URL
@@ -43,8 +42,8 @@ CONNECTED = frozenset({"completed", "answered", "canceled"})  # the call needs n
 @dataclass(frozen=True)
 class Renderer:
     catalogue: Catalogue
-    base_url: str = ""  # the public base URL, or "" for URLs relative to the webhook's own
-    caller_id: str | None = None
+    base_url: str  # the public base URL, or "" for URLs relative to the webhook's own
+    caller_id: str  # IVR_CALLER_ID: every <Dial> shows the hotline's number, never the caller's
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -59,45 +58,49 @@ class Renderer:
                  language=language)
 
     def dial(self, response: VoiceResponse, legs: Sequence[Leg], action: str, timeout: int,
-             call_key: str = "", caller_id: str | None = None) -> None:
+             token: str = "") -> None:
+        """Ring `legs`; an operator's leg runs the whisper first, its URL naming the call by
+        `token` (never by the key of its record)."""
         dial = DialVerb(action=self.url(action), method="POST", timeout=timeout,
-                        caller_id=self.caller_id or caller_id)
+                        caller_id=self.caller_id)
         for leg in legs:
             if leg.whisper:
-                query = urlencode({"c": call_key, "leg": leg.id})
+                query = urlencode({"c": token, "leg": leg.id})
                 dial.number(leg.number, url=self.url(f"{WHISPER_PATH}?{query}"), method="POST")
             else:
                 dial.number(leg.number)
         response.append(dial)
 
-    def render(self, reply: Reply, call_key: str = "", to: str = "") -> str:
-        """TwiML for the caller. `to` (the hotline's number) is the caller ID on outgoing legs
-        when no IVR_CALLER_ID is set, so operators never see the caller's number."""
+    def render(self, reply: Reply, token: str = "", turn: int = 0) -> str:
+        """TwiML for the caller. The action URLs carry the call's `turn` (how many events its
+        log holds), so each answer's URLs are its own: a repeated delivery of a webhook is then
+        told apart from the same key pressed again in the next menu."""
         response = VoiceResponse()
         then = reply.then
         if isinstance(then, Gather):
+            action = self.url(f"{GATHER_PATH}?{urlencode({'t': turn})}")
             gather = GatherVerb(input="dtmf", num_digits=1, timeout=then.timeout,
-                                finish_on_key="", action=self.url(GATHER_PATH), method="POST")
+                                finish_on_key="", action=action, method="POST")
             for speech in reply.speech:
                 self.speak(gather, speech)
             response.append(gather)
             # No key before the timeout: Twilio moves on to the next verb, which reports silence.
-            response.redirect(self.url(GATHER_PATH), method="POST")
+            response.redirect(action, method="POST")
             return str(response)
         for speech in reply.speech:
             self.speak(response, speech)
         if isinstance(then, Dial):
-            action = f"{DIAL_PATH}?{urlencode({'legs': ','.join(leg.id for leg in then.legs)})}"
-            caller_id = to if dialable_problem(to) is None else None
-            self.dial(response, then.legs, action, then.timeout, call_key, caller_id)
+            legs = ",".join(leg.id for leg in then.legs)
+            self.dial(response, then.legs, f"{DIAL_PATH}?{urlencode({'legs': legs, 't': turn})}",
+                      then.timeout, token)
         elif isinstance(then, Hangup):
             response.hangup()
         return str(response)
 
-    def whisper(self, speech: Sequence[Speech], call_key: str, leg: str) -> str:
+    def whisper(self, speech: Sequence[Speech], token: str, leg: str) -> str:
         """The operator's leg: who is calling, then press 1 to accept; anything else hangs up."""
         response = VoiceResponse()
-        query = urlencode({"c": call_key, "leg": leg})
+        query = urlencode({"c": token, "leg": leg})
         gather = GatherVerb(input="dtmf", num_digits=1, timeout=WHISPER_TIMEOUT, finish_on_key="",
                             action=self.url(f"{ANSWER_PATH}?{query}"), method="POST")
         for item in speech:
@@ -118,14 +121,14 @@ class SafePath:
         for language in SAFE_LANGUAGES:
             self.renderer.speak(response, Speech(prompt, language))
 
-    def answer(self, to: str = "") -> str:
+    def answer(self) -> str:
         """The Fallback URL's answer, and every webhook's answer when something failed."""
         response = VoiceResponse()
         self._say_all(response, FALLBACK)
-        self._dial_or_give_up(response, 0, to)
+        self._dial_or_give_up(response, 0)
         return str(response)
 
-    def after_dial(self, status: str, leg: int, to: str = "") -> str:
+    def after_dial(self, status: str, leg: int) -> str:
         """The next step of the safe path once leg `leg` of it has ended with `status`."""
         response = VoiceResponse()
         if status in CONNECTED:
@@ -133,16 +136,13 @@ class SafePath:
             return str(response)
         if leg + 1 < len(self.numbers):
             self._say_all(response, HOLD)
-        self._dial_or_give_up(response, leg + 1, to)
+        self._dial_or_give_up(response, leg + 1)
         return str(response)
 
-    def _dial_or_give_up(self, response: VoiceResponse, leg: int, to: str) -> None:
+    def _dial_or_give_up(self, response: VoiceResponse, leg: int) -> None:
         if 0 <= leg < len(self.numbers):
-            action = f"{SAFE_DIAL_PATH}?leg={leg}"
-            number = self.numbers[leg]
-            caller_id = to if dialable_problem(to) is None else None
-            self.renderer.dial(response, [Leg(line_leg(f"safe{leg}"), "safe", number)], action,
-                               SAFE_RING_SECONDS, caller_id=caller_id)
+            self.renderer.dial(response, [Leg(line_leg(f"safe{leg}"), "safe", self.numbers[leg])],
+                               f"{SAFE_DIAL_PATH}?leg={leg}", SAFE_RING_SECONDS)
             return
         self._say_all(response, ALL_BUSY)
         response.hangup()
