@@ -75,6 +75,7 @@ class Settings:
             messages_language=env.get("IVR_MESSAGES") or "en",
             spool_every_seconds=_seconds(env, "IVR_SPOOL_EVERY", defaults.spool_every_seconds),
             sweep_after_seconds=_seconds(env, "IVR_SWEEP_AFTER", defaults.sweep_after_seconds),
+            tags_window_seconds=_seconds(env, "IVR_TAGS_WINDOW", defaults.tags_window_seconds),
         )
         settings.check_numbers()
         return settings

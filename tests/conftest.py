@@ -223,8 +223,8 @@ class Phone:
 
     def call(self, keys: Keys | Sequence[str | None] = (), answers: Answers | Sequence[str] = (),
              status: bool = True, sid: str | None = None, to: str = "150",
-             caller: str = CALLER) -> Transcript:
-        sim = self.start(sid, to, caller)
+             caller: str = CALLER, method: str = "POST") -> Transcript:
+        sim = self.start(sid, to, caller, method)
         keys_fn = keys if callable(keys) else press(keys)
         answers_fn = answers if callable(answers) else answer(answers)
         transcript = sim.run(keys_fn, answers_fn, status=status)
@@ -233,10 +233,11 @@ class Phone:
         return transcript
 
     def start(self, sid: str | None = None, to: str = "150",
-              caller: str = CALLER) -> SimulatedCall:
+              caller: str = CALLER, method: str = "POST") -> SimulatedCall:
         return SimulatedCall(self.app.test_client(), self.settings.twilio_auth_token,
                              self.catalogue, self.settings.public_base_url,
-                             call_sid=sid or "CA" + uuid.uuid4().hex, caller=caller, to=to)
+                             call_sid=sid or "CA" + uuid.uuid4().hex, caller=caller, to=to,
+                             method=method)
 
     def store_records(self) -> list[dict[str, object]]:
         """Run the real RQ worker over the queue until it is empty, then read the store."""
@@ -268,9 +269,9 @@ def register_step() -> Iterator[Callable[[type[Step]], None]]:
         STEP_TYPES.pop(name, None)
 
 
-def redis_contents(client: redis.Redis, pattern: str = "*") -> bytes:
-    """Every value of every key matching `pattern`, whatever its type: what a dump of Redis
-    (an RDB or AOF file, a backup) would give an attacker."""
+def redis_values(client: redis.Redis, pattern: str = "*") -> list[bytes]:
+    """Every key matching `pattern` and every value it holds, whatever its type: what a dump of
+    Redis (an RDB or AOF file, a backup) would give an attacker."""
     parts: list[bytes] = []
     for key in client.scan_iter(match=pattern, count=1000):
         kind = client.type(key)
@@ -287,7 +288,11 @@ def redis_contents(client: redis.Redis, pattern: str = "*") -> bytes:
         elif kind == b"zset":
             parts.extend(member for member, _ in client.zrange(key, 0, -1, withscores=True))
         parts.append(key)
-    return b"\n".join(parts)
+    return parts
+
+
+def redis_contents(client: redis.Redis, pattern: str = "*") -> bytes:
+    return b"\n".join(redis_values(client, pattern))
 
 
 def parents() -> dict[int, int]:

@@ -3,118 +3,23 @@ edit, and two web hosts on one Redis that keep each call on the version it start
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from ivr.cli import main
-from ivr.cli.processes import procfile_commands
 from ivr.settings import PROJECT_ROOT, Settings
 from ivr.sim.simulator import HttpClient, SimulatedCall, answer, press
-from tests.conftest import EMERGENCY, OPERATOR, children, load
+from tests.conftest import EMERGENCY, OPERATOR
+from tests.servers import PUBLIC_URL, SHIPPED, TOKEN, Host, hosts, wait_for
 
-TOKEN = "hosts-test-token"
-PUBLIC_URL = "https://ivr.example.org"  # the load balancer's address, which Twilio signs
-SHIPPED = load(PROJECT_ROOT / "flows")  # the prompts callers hear, to name what they hear
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(check: Callable[[], bool], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-class Host:
-    """One web host: gunicorn with the Procfile's settings (one worker, so a test knows which
-    process answers), on its own port and cache folder."""
-
-    def __init__(self, settings: Settings, folder: Path, workers: int = 1) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = procfile_commands(PROJECT_ROOT / "Procfile")["web"]
-        self.command = command.replace("--workers 2", f"--workers {workers}")
-        self.env = {**os.environ, "PORT": str(self.port), "TWILIO_AUTH_TOKEN": TOKEN,
-                    "IVR_HMAC_SECRET": "h" * 32, "REDIS_URL": settings.redis_url or "",
-                    "IVR_PUBLIC_URL": PUBLIC_URL,
-                    "IVR_REDIS_PREFIX": settings.redis_prefix, "IVR_CALLER_ID": "+77172000150",
-                    "IVR_FLOWS_DIR": str(settings.flows_dir), "IVR_AUDIO_DIR": str(settings.audio_dir),
-                    "IVR_CACHE_DIR": str(folder / "cache"), "IVR_SPOOL_DIR": str(folder / "spool"),
-                    "IVR_QUEUE": settings.queue_name, "DATABASE_URL": settings.database_url,
-                    "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
-        self.log = folder / "gunicorn.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Host:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(self.command, shell=True, env=self.env,  # noqa: S602
-                                            cwd=PROJECT_ROOT, start_new_session=True,
-                                            stdout=log, stderr=log)
-        wait_for(lambda: self.health()["status"] == "ok")
-        return self
-
-    def health(self) -> dict[str, str]:
-        with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as reply:  # noqa: S310
-            data: dict[str, str] = json.loads(reply.read())
-        return data
-
-    def workers(self) -> list[int]:
-        assert self.process is not None
-        masters = children(self.process.pid) or [self.process.pid]  # the shell, then gunicorn
-        return [pid for master in masters for pid in children(master)]
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.process = None
-
-
-@pytest.fixture
-def hosts(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Host]]:
-    started: list[Host] = []
-
-    def make(name: str, workers: int = 1) -> Host:
-        folder = tmp_path / name
-        folder.mkdir()
-        host = Host(settings, folder, workers).start()
-        started.append(host)
-        return host
-
-    yield make
-    for host in started:
-        host.stop()
+__all__ = ["hosts"]  # the fixture
 
 
 def caller(host: Host, settings: Settings, sid: str | None = None) -> SimulatedCall:

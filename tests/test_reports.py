@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from ivr.cli import main
 from ivr.records.reports import suppress
 from ivr.records.store import RecordStore
-from ivr.records.tags import signature
+from ivr.records.tags import signed_headers
 from ivr.settings import Settings
 from tests.conftest import Clock, Phone, make_app
 
@@ -150,12 +150,35 @@ def test_the_table_and_csv_formats(store: RecordStore) -> None:
     table = CliRunner().invoke(main, ["report", "--month", "2026-11", "--by", "outcome"]).output
     assert "\nconnected                     6   54.5%\n" in table
     assert "\nno-one-answered              <5       -\n" in table
-    assert table.splitlines()[-1] == "total                        11"
+    assert "\ntotal                        11\n" in table
+    assert table.splitlines()[-1].startswith("<5: fewer than 5 calls, hidden")
     csv_out = CliRunner().invoke(main, ["report", "--month", "2026-11", "--by", "outcome",
                                         "--format", "csv"]).output.splitlines()
     assert csv_out[0] == "outcome,calls,percent"
     assert "connected,6,54.5" in csv_out
-    assert csv_out[-1] == "total,11,100.0"
+    assert "total,11,100.0" in csv_out
+    assert csv_out[-1].startswith('"# <5: fewer than 5 calls, hidden')
+
+
+def test_a_cell_hidden_only_to_protect_another_is_not_printed_as_under_5(
+        store: RecordStore) -> None:
+    fill(store, "2026-11-10T09:00:00Z", 40, outcome="connected")
+    fill(store, "2026-11-10T09:00:00Z", 16, outcome="no-one-answered")  # hidden to protect ...
+    fill(store, "2026-11-10T09:00:00Z", 3, outcome="caller-hung-up-in-menu")  # ... this one
+    data = run_report("--month", "2026-11", "--by", "outcome")
+    hidden = {r["outcome"]: (r["calls"], r.get("hidden")) for r in data["rows"]}
+    assert hidden == {"connected": (40, None), "no-one-answered": (None, "protects"),
+                      "caller-hung-up-in-menu": (None, "small")}
+    assert "cannot be worked out from the totals" in data["notes"]["hidden"]["protects"]
+    table = CliRunner().invoke(main, ["report", "--month", "2026-11", "--by", "outcome"]).output
+    assert "\nno-one-answered               x       -\n" in table
+    assert "\ncaller-hung-up-in-menu       <5       -\n" in table
+    assert "x: 5 calls or more, hidden so that a cell under 5 cannot be worked out" in table
+    csv_out = CliRunner().invoke(main, ["report", "--month", "2026-11", "--by", "outcome",
+                                        "--format", "csv"]).output.splitlines()
+    assert "no-one-answered,x," in csv_out
+    assert "caller-hung-up-in-menu,<5," in csv_out
+    assert [line[:5] for line in csv_out if line.startswith('"#')] == ['"# <5', '"# x:']
 
 
 def test_report_arguments_are_checked() -> None:
@@ -188,11 +211,14 @@ def tagging(settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPat
     return Phone(make_app(settings, Clock()), settings), settings
 
 
-def post_tags(phone: Phone, settings: Settings, data: dict[str, Any], secret: str | None = None):  # type: ignore[no-untyped-def]
-    body = json.dumps(data).encode()
+def post_tags(phone: Phone, settings: Settings, data: dict[str, Any], secret: str | None = None,  # type: ignore[no-untyped-def]
+              body: bytes | None = None, now: float | None = None):
+    """A tagging request signed as a client would, at the app's clock unless `now` says."""
+    body = json.dumps(data).encode() if body is None else body
+    clock = phone.app.extensions["ivr.voice"].clock
     return phone.app.test_client().post(
-        "/api/tags", data=body, content_type="application/json",
-        headers={"X-IVR-Signature": signature(secret or settings.tags_secret, body)})
+        "/api/tags", data=body,
+        headers=signed_headers(secret or settings.tags_secret, body, clock() if now is None else now))
 
 
 def test_an_operator_tags_their_last_call(tagging: tuple[Phone, Settings]) -> None:

@@ -1,4 +1,4 @@
-"""RQ jobs: store one call record.
+"""RQ jobs: store one call record, or bring one up to date.
 
 A plain function enqueued by dotted path. `ivr worker` hands it the process's settings once
 (`configure`); a worker started some other way (a stock `rq worker`) reads them from the
@@ -9,6 +9,7 @@ first time in a process), so the payload carries only the record itself.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from ivr.records.store import RecordStore
@@ -34,12 +35,17 @@ def store_call_record(record: dict[str, Any]) -> bool:
     return store.insert(record, dt.timedelta(days=settings.repeat_window_days))
 
 
-def note_fault(call_key: str, cause: str) -> bool:
-    """Add the fault to a stored record that has none yet; LookupError (the job is retried)
-    while the record is not stored yet."""
-    settings = _settings or Settings.from_env()
-    store = RecordStore(settings.database_url)
+def amend_call_record(call_key: str, prefix: str) -> bool:
+    """Rebuild a stored record from its call's whole log (marks settled from a spool after the
+    record was made), read under `prefix` from the Redis this job came from; LookupError, and
+    so a retry, while the record is not stored yet."""
+    from rq import get_current_job
+
+    from ivr.records.maintenance import amend
+
+    settings = replace(_settings or Settings.from_env(), redis_prefix=prefix)
     if settings.database_url not in _ready:
-        store.upgrade()
+        RecordStore(settings.database_url).upgrade()
         _ready.add(settings.database_url)
-    return store.add_fault(call_key, cause)
+    job = get_current_job()
+    return amend(settings, call_key, job.connection if job else None)

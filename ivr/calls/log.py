@@ -64,6 +64,7 @@ def decode(raw: bytes | str) -> Event:
 # turn: '1' a call's start takes the next rotation number; 'peek' a simulated start is given
 # the number the next real call would take, and the counter does not move; '0' other events.
 _APPEND = """
+local ENDED = '#ended'
 local log, rotation, busy, seen, active, holds, legs =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local ttl, now, call = ARGV[2], ARGV[3], ARGV[7]
@@ -91,7 +92,13 @@ if repeated == 0 then
     end
   end
   if ARGV[6] == 'dial' then redis.call('DEL', legs) end  -- no phone rings for it any more
-  if ARGV[6] == 'end' then redis.call('ZREM', active, call) else redis.call('ZADD', active, now, call) end
+  if ARGV[6] == 'end' then
+    redis.call('ZREM', active, call)
+    redis.call('HSET', seen, ENDED, now)
+    redis.call('EXPIRE', seen, ttl)
+  elseif redis.call('HEXISTS', seen, ENDED) == 0 then
+    redis.call('ZADD', active, now, call)
+  end
 end
 redis.call('ZREMRANGEBYSCORE', busy, '-inf', now)
 redis.call('EXPIRE', log, ttl)
@@ -149,6 +156,21 @@ end
 return 'accepted'
 """
 
+# KEYS: log, seen, active. ARGV: event (or '' to close the call), ttl, now, call key.
+_NOTE = """
+local log, seen, active = KEYS[1], KEYS[2], KEYS[3]
+if ARGV[1] == '' then
+  redis.call('ZREM', active, ARGV[4])
+  redis.call('HSET', seen, '#ended', ARGV[3])
+  redis.call('EXPIRE', seen, ARGV[2])
+  return 0
+end
+redis.call('RPUSH', log, ARGV[1])
+redis.call('EXPIRE', log, ARGV[2])
+if redis.call('HEXISTS', seen, '#ended') == 0 then redis.call('ZADD', active, ARGV[3], ARGV[4]) end
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class Appended:
@@ -170,6 +192,7 @@ class CallLog:
         self._append = client.register_script(_APPEND)
         self._ringing = client.register_script(_RINGING)
         self._accept = client.register_script(_ACCEPT)
+        self._note = client.register_script(_NOTE)
 
     def log_key(self, key: str) -> str:
         return self.keys.call(key)
@@ -191,11 +214,16 @@ class CallLog:
                         bool(repeated), frozenset(leg.decode() for leg in legs))
 
     def note(self, key: str, event: Event) -> None:
-        """Add a mark to a call's log (a fault, a line of the safe path) outside the flow."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.rpush(self.log_key(key), encode(event))
-        pipe.expire(self.log_key(key), self.ttl)
-        pipe.execute()
+        """Add a mark to a call's log (a fault, a line of the safe path) outside the flow. A
+        call that has not ended is kept among the active ones, so the sweep records it even
+        when its start never reached Redis and its final status never comes."""
+        self._note(keys=[self.log_key(key), self.keys.seen(key), self.keys.active],
+                   args=[encode(event), self.ttl, self.clock(), key])
+
+    def close(self, key: str) -> None:
+        """The call's end was settled elsewhere (from the spool): nothing left to sweep."""
+        self._note(keys=[self.log_key(key), self.keys.seen(key), self.keys.active],
+                   args=["", self.ttl, self.clock(), key])
 
     def read(self, key: str) -> list[Event]:
         return [decode(item) for item in self.client.lrange(self.log_key(key), 0, -1)]

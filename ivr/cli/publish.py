@@ -155,8 +155,7 @@ def status(url: str) -> None:
             health = json.loads(reply.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise click.ClickException(f"the router at {url} did not answer ({exc})") from exc
-    click.echo(f"router:          version {health.get('version')}, loaded {health.get('loaded_at')}, "
-               f"Redis {health.get('redis')}")
+    click.echo(f"router:          version {health.get('version')}, Redis {health.get('redis')}")
     if in_force and health.get("version") != in_force:
         click.echo("                 it has not taken the version in force yet (it looks every "
                    "second; if this stays, check its log)")

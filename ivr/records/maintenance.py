@@ -19,14 +19,17 @@ from rq.registry import FailedJobRegistry
 from ivr.calls.keys import Keys
 from ivr.calls.log import CallLog, decode
 from ivr.calls.pseudonyms import CallerKeys, month_of
-from ivr.engine.model import Ended, Fault, Start, event_time
+from ivr.engine.model import Ended, Event, Start, event_time
 from ivr.library.pipeline import Options
 from ivr.library.store import SnapshotStore
 from ivr.library.versions import StoredVersions
 from ivr.records.record import (
-    enqueue_fault,
+    CallRecord,
+    Versions,
+    enqueue_amend,
     enqueue_record,
     lost_log_record,
+    rebuild,
     record_from_log,
     settle_spooled,
 )
@@ -71,12 +74,35 @@ def replay_failed(settings: Settings) -> int:
     return count
 
 
+_versions: dict[tuple[str, str], StoredVersions] = {}
+
+
+def versions_for(settings: Settings, connection: redis.Redis) -> StoredVersions:
+    """The published versions, loaded once per process as calls need them."""
+    key = (settings.redis_url or "", settings.redis_prefix)
+    if key not in _versions:
+        _versions[key] = StoredVersions(SnapshotStore(connection, Keys(settings.redis_prefix)),
+                                        Options.of(settings))
+    return _versions[key]
+
+
+def amend(settings: Settings, call_key: str, connection: redis.Redis | None = None) -> bool:
+    """Bring a stored record up to date with its call's whole log (the job of
+    `enqueue_amend`); False when the log is gone or holds no end yet."""
+    connection = connection or _redis(settings)
+    calls = CallLog(connection, settings.call_ttl_seconds, Keys(settings.redis_prefix))
+    record = rebuild(call_key, calls.read(call_key), versions_for(settings, connection))
+    if record is None:
+        return False
+    return RecordStore(settings.database_url).amend(record.payload())
+
+
 def replay_spool(settings: Settings) -> int:
     """Settle what was kept while Redis was unreachable: marks go to their calls' logs (and a
     fault to a record already stored), ends become records."""
     connection = _redis(settings)
     keys = Keys(settings.redis_prefix)
-    versions = StoredVersions(SnapshotStore(connection, keys), Options.of(settings))
+    versions = versions_for(settings, connection)
     calls = CallLog(connection, settings.call_ttl_seconds, keys)
 
     def settle(entry: dict[str, Any]) -> None:
@@ -89,23 +115,24 @@ def replay_spool(settings: Settings) -> int:
             except (KeyError, ValueError, TypeError) as exc:
                 raise BadEntry("not an event") from exc
             calls.note(key, event)
-            if isinstance(event, Fault):  # the record may be stored already, without it
-                enqueue_fault(connection, settings.queue_name, key, event.cause,
-                              settings.retry_intervals)
+            seen = calls.read(key)
+            if any(isinstance(e, Ended) for e in seen):  # its record may be stored without it
+                enqueue_amend(connection, settings.queue_name, key, settings.redis_prefix,
+                              len(seen), settings.retry_intervals)
             return
         try:
             record = settle_spooled(entry, calls.read(key), versions)
         except (KeyError, ValueError, TypeError) as exc:
             raise BadEntry("not a call's end") from exc
         enqueue_record(connection, settings.queue_name, record, settings.retry_intervals)
+        calls.close(key)
 
     return Spool(settings.spool_dir).replay(settle)
 
 
 # KEYS: active. ARGV: call key, the last moment of activity that counts as stale.
-# Take a stale call off `active`, once: two sweepers never both record it, and a call that
-# moved again since it was found stale is left alone.
-_CLAIM = """
+# Take a call off `active` once its record is queued, unless it moved again meanwhile.
+_DONE = """
 local seen = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '-1')
 if seen < 0 or seen > tonumber(ARGV[2]) then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -116,28 +143,45 @@ return 1
 def sweep(settings: Settings, now: float | None = None) -> int:
     """Record every call whose log has not changed for IVR_SWEEP_AFTER seconds and whose final
     status never came (not configured, or Twilio could not deliver it). The record says so
-    (`closed_by` sweep); a status that comes later finds it stored and adds nothing."""
+    (`closed_by` sweep); a status that comes later finds it stored and adds nothing.
+
+    The record is queued before the call leaves `active`, so a sweeper that dies half-way
+    leaves the call for the next sweep; two sweepers queue one job (its id is the call's)."""
     connection = _redis(settings)
     keys = Keys(settings.redis_prefix)
-    versions = StoredVersions(SnapshotStore(connection, keys), Options.of(settings))
+    versions = versions_for(settings, connection)
     calls = CallLog(connection, settings.call_ttl_seconds, keys)
-    claim = connection.register_script(_CLAIM)
+    done = connection.register_script(_DONE)
     stale_before = (now if now is not None else time.time()) - settings.sweep_after_seconds
     swept = 0
-    for member in connection.zrangebyscore(keys.active, "-inf", stale_before):
-        key = member.decode() if isinstance(member, bytes) else str(member)
-        if not claim(keys=[keys.active], args=[key, stale_before]):
-            continue
+    stale: list[tuple[bytes, float]] = connection.zrangebyscore(  # type: ignore[assignment]
+        keys.active, "-inf", stale_before, withscores=True)
+    for member, seen in stale:
+        key = member.decode()
         events = calls.read(key)
-        last = max((event_time(e) for e in events), default=stale_before)
-        ended = Ended("unknown", None, last)
-        record = record_from_log(key, [*events, ended], versions, closed_by="sweep") if events \
-            and isinstance(events[0], Start) else None
-        record = record or lost_log_record(key, "unknown", None, last, events, closed_by="sweep")
-        enqueue_record(connection, settings.queue_name, record, settings.retry_intervals)
-        log.warning("no final status came for a call; recorded by the sweep (%s)", record.outcome)
-        swept += 1
+        simulated = bool(events) and isinstance(events[0], Start) and events[0].simulated
+        outcome = ""
+        if not simulated:  # `ivr call --url` without its status: no record, as ever
+            record = _swept_record(key, events, float(seen), versions)
+            enqueue_record(connection, settings.queue_name, record, settings.retry_intervals)
+            outcome = record.outcome
+        if done(keys=[keys.active], args=[key, stale_before]) and not simulated:
+            log.warning("no final status came for a call; the sweep recorded it (%s)", outcome)
+            swept += 1
     return swept
+
+
+def _swept_record(key: str, events: list[Event], seen: float, versions: Versions) -> CallRecord:
+    """The record of a call whose status never came: from its log, ended at its last event;
+    with what little is known when the log is gone or cannot be replayed."""
+    last = max((event_time(e) for e in events), default=seen) or seen
+    try:
+        record = record_from_log(key, [*events, Ended("unknown", None, last)], versions,
+                                 closed_by="sweep")
+    except Exception:
+        log.exception("a swept call's log could not be replayed; it is recorded as unknown")
+        record = None
+    return record or lost_log_record(key, "unknown", None, last, events, closed_by="sweep")
 
 
 def purge(settings: Settings, now: dt.datetime | None = None) -> tuple[int, int]:

@@ -37,7 +37,7 @@ STORE_JOB = "workers.records.store_call_record"
 UNANSWERED_CALL = frozenset({"busy", "failed", "no-answer"})
 CONNECTED = frozenset({"completed", "answered"})
 MAX_DURATION = 7 * 24 * 3600  # longer is no call: Twilio ends every call within four hours
-NOTE_FAULT_JOB = "workers.records.note_fault"
+AMEND_JOB = "workers.records.amend_call_record"
 RETRY_INTERVALS = (10, 60, 300, 1800, 3600)  # seconds; then the job waits among failed jobs
 KEEP_FAILED_SECONDS = 30 * 24 * 3600
 
@@ -149,8 +149,25 @@ def record_from_log(key: str, events: Sequence[Event], versions: Versions,
     if found is None:
         return None
     flow, routing = found
-    state, _ = replay(flow, events, routing)
-    return build_record(key, flow, state, SafePath.of(events), closed_by)
+    return build_record(key, flow, _final_state(flow, events, routing), SafePath.of(events),
+                        closed_by)
+
+
+def _final_state(flow: Flow, events: Sequence[Event], routing: Routing) -> CallState:
+    """The call's state at its end. When an event made the flow fail (the caller was then
+    answered by the safe path, and the fault is in the log), the state is the one before
+    that event, ended as the call ended."""
+    try:
+        state, _ = replay(flow, events, routing)
+        return state
+    except Exception:
+        ends = [e for e in events if isinstance(e, Ended)]
+        before = [e for e in events if not isinstance(e, Ended)]
+        for keep in range(len(before) - 1, 0, -1):
+            with contextlib.suppress(Exception):
+                state, _ = replay(flow, [*before[:keep], *ends[-1:]], routing)
+                return state
+        raise
 
 
 def lost_log_record(key: str, status: str, duration: int | None, ended_at: float,
@@ -209,12 +226,25 @@ def _duration(value: object) -> int | None:
     return seconds_of(str(value)) if value is not None else None
 
 
-def enqueue_fault(connection: Redis, queue_name: str, key: str, cause: str,
+def enqueue_amend(connection: Redis, queue_name: str, key: str, prefix: str, seen: int,
                   intervals: Sequence[int] = RETRY_INTERVALS) -> None:
-    """Add a fault to a record that may already be stored (the fault was known only later)."""
+    """Queue an amendment of a call's record: the worker rebuilds it from the call's whole log
+    (under `prefix`, in the Redis of the queue) when it runs, so amendments can run in any
+    order and the last one run is the truth. `seen` (the log's length now) tells apart the
+    amendments of one call."""
     queue = Queue(queue_name, connection=connection)
     with contextlib.suppress(DuplicateJobError):
-        queue.enqueue(NOTE_FAULT_JOB, kwargs={"call_key": key, "cause": cause},
-                      job_id=f"fault-{key}", unique=True,
-                      retry=Retry(max=len(intervals), interval=list(intervals)),
+        queue.enqueue(AMEND_JOB, kwargs={"call_key": key, "prefix": prefix},
+                      job_id=f"amend-{key}-{seen}",
+                      unique=True, retry=Retry(max=len(intervals), interval=list(intervals)),
                       failure_ttl=KEEP_FAILED_SECONDS)
+
+
+def rebuild(key: str, events: Sequence[Event], versions: Versions) -> CallRecord | None:
+    """The record of an ended call from its whole log, marks that came after its end included
+    (a fault settled late from a spool); None while the log holds no end."""
+    ended = next((e for e in reversed(events) if isinstance(e, Ended)), None)
+    if ended is None:
+        return None
+    record = record_from_log(key, events, versions) if isinstance(events[0], Start) else None
+    return record or lost_log_record(key, ended.status, ended.duration, ended.at, events)

@@ -4,7 +4,9 @@ A count below 5 can identify a person in a small region, so it is suppressed. Hi
 is not enough when totals are published: the total minus the others gives it back. So every
 line of the table along which a total can be formed (all cells sharing every grouping but
 one, and the whole table) must hide none or at least two cells; the smallest other cell of
-such a line is hidden too, until that holds everywhere (complementary suppression).
+such a line is hidden too, until that holds everywhere (complementary suppression). The two
+kinds are marked apart (`<5` and `x`, with a footnote each), so nobody reads a protecting cell
+of 16 calls as "fewer than 5".
 
 Categories: a call may carry several, so a category's share is the share of categorised calls
 that carry it, and the shares add up to more than 100%.
@@ -26,6 +28,16 @@ from ivr.records.store import RecordStore
 
 THRESHOLD = 5
 Key = tuple[Any, ...]
+
+
+SMALL, PROTECTS = "small", "protects"  # why a cell is hidden
+MARKS = {SMALL: f"<{THRESHOLD}", PROTECTS: "x"}
+NOTES = {
+    SMALL: f"<{THRESHOLD}: fewer than {THRESHOLD} calls, hidden so that no caller can be "
+           "recognised.",
+    PROTECTS: f"x: {THRESHOLD} calls or more, hidden so that a cell under {THRESHOLD} cannot be "
+              "worked out from the totals.",
+}
 
 
 def suppress(counts: Mapping[Key, int], threshold: int = THRESHOLD) -> set[Key]:
@@ -58,6 +70,7 @@ class Row:
     key: Key
     count: int | None  # None when suppressed
     share: float | None
+    hidden: str | None = None  # SMALL, or PROTECTS (hidden only to protect a small cell)
 
 
 @dataclass(frozen=True)
@@ -89,14 +102,16 @@ def build(store: RecordStore, first: str, last: str, by: Sequence[str], tz: Zone
     shown_total = total if total >= THRESHOLD or total == 0 else None
     rows = tuple(
         Row(key, None if key in hidden else n,
-            None if key in hidden or not total else round(100 * n / total, 1))
+            None if key in hidden or not total else round(100 * n / total, 1),
+            None if key not in hidden else SMALL if n < THRESHOLD else PROTECTS)
         for key, n in sorted(counts.items(), key=lambda item: [str(v) for v in item[0]])
     )
     tagged = store.category_counts(start, end)
     categorised = store.categorised_calls(start, end)
     categories = tuple(
         Row((name,), None if n < THRESHOLD else n,
-            None if n < THRESHOLD or not categorised else round(100 * n / categorised, 1))
+            None if n < THRESHOLD or not categorised else round(100 * n / categorised, 1),
+            SMALL if n < THRESHOLD else None)
         for name, n in sorted(tagged.items(), key=lambda item: -item[1])
     )
     return Report(first, last, tuple(by), shown_total, rows,
@@ -104,38 +119,53 @@ def build(store: RecordStore, first: str, last: str, by: Sequence[str], tz: Zone
                   categories)
 
 
-def _cell(value: int | float | None, percent: bool = False) -> str:
+def _cell(value: int | float | None, hidden: str | None = SMALL, percent: bool = False) -> str:
     if value is None:
-        return f"<{THRESHOLD}" if not percent else "-"
+        return "-" if percent else MARKS[hidden or SMALL]
     return f"{value}%" if percent else str(value)
+
+
+def _notes(report: Report) -> list[str]:
+    """The footnotes for the marks this report uses."""
+    used = {row.hidden for row in (*report.rows, *report.categories) if row.hidden}
+    if report.total is None or (report.categories and report.categorised is None):
+        used.add(SMALL)
+    return [NOTES[why] for why in (SMALL, PROTECTS) if why in used]
 
 
 def render(report: Report, fmt: str) -> str:
     period = report.first if report.first == report.last else f"{report.first} to {report.last}"
+    notes = _notes(report)
     if fmt == "json":
         return json.dumps({
             "period": {"from": report.first, "to": report.last}, "by": list(report.by),
             "suppressed_below": THRESHOLD, "total": report.total,
             "rows": [{**dict(zip(report.by, row.key, strict=True)), "calls": row.count,
-                      "percent": row.share} for row in report.rows],
+                      "percent": row.share, **({"hidden": row.hidden} if row.hidden else {})}
+                     for row in report.rows],
             "categorised_calls": report.categorised,
-            "categories": [{"category": row.key[0], "calls": row.count, "percent": row.share}
+            "categories": [{"category": row.key[0], "calls": row.count, "percent": row.share,
+                            **({"hidden": row.hidden} if row.hidden else {})}
                            for row in report.categories],
+            "notes": {"hidden": {SMALL: NOTES[SMALL], PROTECTS: NOTES[PROTECTS]}},
         }, ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([*report.by, "calls", "percent"])
         for row in report.rows:
-            writer.writerow([*("" if v is None else v for v in row.key), _cell(row.count),
-                             "" if row.share is None else row.share])
+            writer.writerow([*("" if v is None else v for v in row.key),
+                             _cell(row.count, row.hidden), "" if row.share is None else row.share])
         label = ["total", *[""] * (len(report.by) - 1)] if report.by else []
         writer.writerow([*label, _cell(report.total), "100.0" if report.total else ""])
         for row in report.categories:
             label = [f"category:{row.key[0]}", *[""] * (len(report.by) - 1)] if report.by else []
-            writer.writerow([*label, _cell(row.count), "" if row.share is None else row.share])
+            writer.writerow([*label, _cell(row.count, row.hidden),
+                             "" if row.share is None else row.share])
+        for note in notes:
+            writer.writerow([f"# {note}"])
         return out.getvalue()
-    lines = [f"Calls, {period} (cells under {THRESHOLD} hidden as <{THRESHOLD})"]
+    lines = [f"Calls, {period}"]
     widths = [max([len(name)] + [len(str(row.key[i])) for row in report.rows])
               for i, name in enumerate(report.by)]
     header = "  ".join(name.ljust(w) for name, w in zip(report.by, widths, strict=True))
@@ -143,12 +173,15 @@ def render(report: Report, fmt: str) -> str:
     for row in report.rows:
         labels = "  ".join(str("-" if v is None else v).ljust(w)
                            for v, w in zip(row.key, widths, strict=True))
-        lines.append(f"{labels}  {_cell(row.count):>7}  {_cell(row.share, True):>6}".lstrip())
+        lines.append(f"{labels}  {_cell(row.count, row.hidden):>7}  "
+                     f"{_cell(row.share, row.hidden, True):>6}".lstrip())
     lines.append(f"{'total'.ljust(sum(widths) + 2 * max(0, len(widths) - 1))}  "
                  f"{_cell(report.total):>7}".lstrip())
     if report.categories:
         lines.append(f"Categories (share of {_cell(report.categorised)} categorised calls; "
                      "a call may carry several)")
         for row in report.categories:
-            lines.append(f"  {row.key[0]:<14} {_cell(row.count):>7}  {_cell(row.share, True):>6}")
+            lines.append(f"  {row.key[0]:<14} {_cell(row.count, row.hidden):>7}  "
+                         f"{_cell(row.share, row.hidden, True):>6}")
+    lines.extend(notes)
     return "\n".join(lines) + "\n"

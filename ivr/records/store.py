@@ -150,6 +150,11 @@ class RecordStore:
                     raise
         return self.version() or ""
 
+    def ready(self) -> bool:
+        """Whether the schema exists (a worker makes it before it stores the first record)."""
+        with self.engine.connect() as db:
+            return bool(sa.inspect(db).has_table("call_records"))
+
     # --- records ---------------------------------------------------------------------------
 
     def insert(self, record: Mapping[str, Any], repeat_window: dt.timedelta) -> bool:
@@ -172,17 +177,18 @@ class RecordStore:
             ).on_conflict_do_nothing(index_elements=["call_key"]).returning(call_records.c.call_key)
             return db.execute(statement).first() is not None
 
-    def add_fault(self, call_key: str, cause: str) -> bool:
-        """Note the fault of a stored call that has none yet; LookupError when the call is not
-        stored (yet); False when it already has one."""
+    AMENDED = ("outcome", "destination", "fault")  # what marks settled late can change
+
+    def amend(self, record: Mapping[str, Any]) -> bool:
+        """Bring a stored record's outcome, destination and fault up to date with `record`
+        (rebuilt from the call's whole log); LookupError while it is not stored yet."""
         with self.engine.begin() as db:
-            if db.execute(sa.select(call_records.c.call_key).where(
-                    call_records.c.call_key == call_key)).first() is None:
-                raise LookupError("the call is not stored yet")
             changed = db.execute(call_records.update().where(
-                call_records.c.call_key == call_key, call_records.c.fault.is_(None)
-            ).values(fault=cause[:16])).rowcount
-            return bool(changed)
+                call_records.c.call_key == record["call_key"]
+            ).values({name: record[name] for name in self.AMENDED})).rowcount
+        if not changed:
+            raise LookupError("the call is not stored yet")
+        return True
 
     def all(self) -> list[dict[str, Any]]:
         with self.engine.connect() as db:

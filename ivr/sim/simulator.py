@@ -79,6 +79,8 @@ class Client(Protocol):
 
     def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> Any: ...
 
+    def get(self, path: str, *, headers: dict[str, str]) -> Any: ...
+
 
 @dataclass(frozen=True)
 class _HttpResponse:
@@ -97,10 +99,17 @@ class HttpClient:
     timeout: float = 15.0  # Twilio's own limit for a webhook
 
     def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> _HttpResponse:
+        return self._send(path, urlencode(data).encode(), headers, "POST")
+
+    def get(self, path: str, *, headers: dict[str, str]) -> _HttpResponse:
+        return self._send(path, None, headers, "GET")
+
+    def _send(self, path: str, data: bytes | None, headers: dict[str, str],
+              method: str) -> _HttpResponse:
         url = self.base_url.rstrip("/") + path
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"not an http(s) URL: {url}")
-        request = Request(url, data=urlencode(data).encode(), headers=headers, method="POST")  # noqa: S310
+        request = Request(url, data=data, headers=headers, method=method)  # noqa: S310
         try:
             with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 return _HttpResponse(response.status, response.read())
@@ -112,8 +121,10 @@ class SimulatedCall:
     def __init__(self, client: Client, auth_token: str, catalogue: Catalogue | None,
                  public_url: str | None = None, call_sid: str = "CA" + "0" * 32,
                  caller: str = "+77011234567", to: str = "+77172000150",
-                 echo: Callable[[str], None] | None = None, mark: bool = False) -> None:
+                 echo: Callable[[str], None] | None = None, mark: bool = False,
+                 method: str = "POST") -> None:
         self.client = client
+        self.method = method  # how the number's Voice URL and Status Callback are set
         self.echo = echo or (lambda line: None)
         self.auth_token = auth_token
         self.mark = mark
@@ -125,8 +136,9 @@ class SimulatedCall:
         self.transcript = Transcript()
 
     def post(self, url: str, extra: dict[str, str] | None = None,
-             own: bool = False) -> ET.Element:
-        """POST a signed webhook to `url` (absolute or a path) and parse the TwiML it returns.
+             own: bool = False, method: str = "POST") -> ET.Element:
+        """Send a signed webhook to `url` (absolute or a path) and parse the TwiML it returns;
+        a GET carries the parameters in its query string, which the signature then covers.
 
         `own`: `extra` is the whole parameter set (an operator's leg), not additions to the call's.
         """
@@ -137,8 +149,14 @@ class SimulatedCall:
         if self.mark:
             params[simulation.PARAMETER] = simulation.mark(self.auth_token,
                                                            params.get("CallSid", ""))
-        signature = self.validator.compute_signature(self.base + path, params)
-        response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        if method == "GET":
+            path += ("&" if parts.query else "?") + urlencode(params)
+            signature = self.validator.compute_signature(self.base + path, {})
+            response = self.client.get(path, headers={"X-Twilio-Signature": signature})
+        else:
+            signature = self.validator.compute_signature(self.base + path, params)
+            response = self.client.post(path, data=params,
+                                        headers={"X-Twilio-Signature": signature})
         body = response.get_data(as_text=True)
         self.transcript.status_codes.append(response.status_code)
         self.transcript.responses.append(body)
@@ -197,7 +215,7 @@ class SimulatedCall:
         """Place the call and follow it to its end; then send the final status callback."""
         keys = keys or press([])
         answers = answers or answer([])
-        document = self.post("/voice")
+        document = self.post("/voice", method=self.method)
         for _ in range(MAX_REQUESTS):
             next_url = self.follow(document, keys, answers)
             if next_url is None:
@@ -206,7 +224,8 @@ class SimulatedCall:
         else:
             raise AssertionError(f"the call did not end after {MAX_REQUESTS} webhooks")
         if status:
-            self.post("/voice/status", {"CallStatus": "completed", "CallDuration": "60"})
+            self.post("/voice/status", {"CallStatus": "completed", "CallDuration": "60"},
+                      method=self.method)
         return self.transcript
 
     def follow(self, document: ET.Element, keys: Keys,

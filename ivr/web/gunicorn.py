@@ -9,3 +9,6 @@
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = ""
+# No control socket (gunicorn 27+): it lives at one path per user, which several routers on
+# one host would fight over, and nothing here manages gunicorn through it.
+control_socket_disable = True

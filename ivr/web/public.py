@@ -1,7 +1,8 @@
 """The router's unsigned endpoints: the health check, and the recordings Twilio plays.
 
 `/healthz` is for load balancers: 200 while this process serves a published version, with that
-version and whether Redis answers (the router still answers calls without it). Recordings are
+version and whether Redis answers (the router still answers calls without it), and nothing
+more. Recordings are
 served from the published versions this process holds, by their content-addressed names
 (`/audio/kk/greeting.3f2a….wav`), never from the working folders: deleting or replacing a file
 there never breaks a version in force, and nothing else in those folders is ever served.
@@ -9,7 +10,6 @@ there never breaks a version in force, and nothing else in those folders is ever
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import redis
@@ -23,29 +23,18 @@ AUDIO_MAX_AGE = 365 * 24 * 3600  # a name is never reused for other content
 MIMETYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
 
-def _iso(seconds: float | None) -> str | None:
-    if not seconds:
-        return None
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
-
-
 @bp.get(twiml.HEALTH_PATH)
 def healthz() -> tuple[Response, int]:
+    """Public by design, so it says only what a load balancer needs: ready, the version in
+    force here, and Redis's state. What went wrong in an edit is for `ivr status`."""
     ctx = voice()
     try:
         ctx.redis.ping()
         redis_state = "ok"
     except redis.RedisError:
         redis_state = "unreachable"
-    library = ctx.library
-    publication = library.publication
-    return jsonify({
-        "status": "ok",
-        "version": library.current.version,
-        "published_at": _iso(publication.at if publication else None),
-        "loaded_at": _iso(library.loaded_at),
-        "redis": redis_state,
-    }), 200
+    return jsonify({"status": "ok", "version": ctx.library.current.version,
+                    "redis": redis_state}), 200
 
 
 @bp.get(f"{twiml.AUDIO_PATH}/<language>/<name>")

@@ -122,7 +122,7 @@ class Voice:
         entry (pseudonymous) in the log, where it can be recovered by hand."""
         try:
             self.spool.add(entry)
-        except OSError as exc:
+        except Exception as exc:
             log.critical("Redis is unreachable and the spool %s cannot be written (%s): this "
                          "entry of a call's record is kept only here: %s", self.spool.folder,
                          exc, json.dumps(entry))
@@ -175,15 +175,27 @@ def answer(body: str) -> Response:
     return Response(body, status=200, mimetype=twiml.XML)
 
 
+def forbidden(why: str) -> Response:
+    return Response(f"Forbidden: {why}\n", status=403, mimetype="text/plain")
+
+
 def check_signature() -> Response | None:
+    """403 for anything Twilio did not sign for this router's public address. A request that
+    came through a proxy while IVR_PUBLIC_URL is unset is refused too: the address Twilio
+    signed is not known, and forwarded headers are never taken on trust."""
     ctx = voice()
-    if not ctx.signatures.is_valid(request, params()):
-        if ctx.signatures.behind_unknown_proxy(request):
-            log.warning("refused a webhook that came through a proxy: set IVR_PUBLIC_URL to the "
-                        "public address Twilio calls (https://…), or every webhook is refused")
+    if ctx.signatures.behind_unknown_proxy(request):
+        log.error("refused a webhook that came through a proxy (X-Forwarded-* headers) while "
+                  "IVR_PUBLIC_URL is not set: set IVR_PUBLIC_URL to the public address Twilio "
+                  "calls (https://...), or every webhook is refused")
+        return forbidden("set IVR_PUBLIC_URL on the router behind this proxy")
+    try:
+        valid = ctx.signatures.is_valid(request, params())
+    except Exception:  # a request too malformed to check (a Host with a bad port, ...)
+        valid = False
+    if not valid:
         log.warning("refused a webhook with a missing or wrong signature: %s", request.path)
-        return Response("Forbidden: bad or missing X-Twilio-Signature\n", status=403,
-                        mimetype="text/plain")
+        return forbidden("bad or missing X-Twilio-Signature")
     return None
 
 
@@ -214,11 +226,15 @@ def _log_failure(exc: Exception, who: str) -> None:
 
 
 def _safe_path(cause: str) -> Response:
-    """The safe path for this call, noted in its record when the call is known."""
+    """The safe path for this call, noted in its record when the call is known. Nothing that
+    goes wrong while noting it keeps the caller from their answer."""
     ctx = voice()
-    sid = param("CallSid")
-    if sid:
-        ctx.note(call_key(ctx.settings.hmac_secret, sid), Fault(cause, ctx.clock()))
+    try:
+        sid = param("CallSid")
+        if sid:
+            ctx.note(call_key(ctx.settings.hmac_secret, sid), Fault(cause, ctx.clock()))
+    except Exception:
+        log.exception("could not note the safe path in the call's record")
     return answer(ctx.safe_path().answer())
 
 
@@ -326,9 +342,13 @@ def status() -> Response:
         if started is not None and started.published and \
                 ctx.library.get(started.published) is None:
             raise VersionNotHere(started.published)  # a worker settles it, loading the version
+        try:
+            record = record_from_log(key, events, lambda s: flow_of(ctx.snapshot(s), s))
+        except Exception:
+            log.exception("a call's log could not be replayed; its record keeps what is known")
+            record = None
         # A call that began while Redis was away has no start in its log: count it anyway.
-        record = record_from_log(key, events, lambda s: flow_of(ctx.snapshot(s), s)) or \
-            lost_log_record(key, ended.status, ended.duration, ended.at, events)
+        record = record or lost_log_record(key, ended.status, ended.duration, ended.at, events)
         enqueue_record(ctx.redis, ctx.settings.queue_name, record, ctx.settings.retry_intervals)
     except (redis.RedisError, VersionNotHere) as exc:
         ctx.keep(spool_entry(key, ended))
