@@ -14,6 +14,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from rq import Queue, SimpleWorker
+from rq.intermediate_queue import IntermediateQueue
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from ivr.cli.processes import procfile_commands
 from ivr.settings import PROJECT_ROOT, Settings
@@ -112,3 +117,21 @@ def hosts(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Host]]:
         host.stop()
 
 
+
+
+def recover_abandoned_jobs(connection: redis.Redis, queue_name: str) -> None:
+    """What a worker's maintenance and RQ's scheduler do within minutes, now: jobs a worker
+    held when it died or lost Redis (started, or just taken off the queue) are queued again,
+    and retries waiting for their time are due."""
+    queue = Queue(queue_name, connection=connection)
+    scheduled = ScheduledJobRegistry(queue=queue)
+    for job_id in scheduled.get_job_ids():
+        scheduled.remove(job_id)
+        queue.enqueue_job(Job.fetch(job_id, connection=connection))
+    StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 3600)
+    taken = IntermediateQueue(queue.key, connection)
+    helper = SimpleWorker([queue], connection=connection)
+    taken.cleanup(helper, queue)  # first seen ...
+    for job_id in taken.get_job_ids():
+        connection.set(taken.get_first_seen_key(job_id), time.time() - 120)
+    taken.cleanup(helper, queue)  # ... and stuck for over a minute: retried

@@ -19,15 +19,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import redis
-from rq import Queue, SimpleWorker
-from rq.intermediate_queue import IntermediateQueue
-from rq.registry import StartedJobRegistry
+from rq import Queue
 
 from ivr.records.store import RecordStore
 from ivr.settings import Settings
 from ivr.sim.embedded_redis import EmbeddedRedis
 from ivr.sim.simulator import SimulatedCall, answer, press
 from tests.conftest import Clock, check_twiml, make_app
+from tests.servers import recover_abandoned_jobs
 
 CALLERS = 6
 KEYS = [["2", "1"], ["1", "1"], [], ["9"], ["2", "2", "1", "2"], ["0"]]
@@ -105,13 +104,7 @@ def test_callers_are_connected_and_counted_once_through_redis_worker_and_databas
         # The killed worker may have held a job, or just taken one off the queue; the
         # restarted worker's maintenance (every minute) retries both once their time is up.
         # Let that time pass now.
-        StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 3600)
-        taken = IntermediateQueue(queue.key, connection)
-        helper = SimpleWorker([queue], connection=connection)
-        taken.cleanup(helper, queue)  # first seen ...
-        for job_id in taken.get_job_ids():
-            connection.set(taken.get_first_seen_key(job_id), time.time() - 120)
-        taken.cleanup(helper, queue)  # ... and stuck for over a minute: retried
+        recover_abandoned_jobs(connection, settings.queue_name)
         deadline = time.monotonic() + 60
         rows: list[dict[str, object]] = []
         while time.monotonic() < deadline:

@@ -109,7 +109,7 @@ def test_ivr_serve_runs_web_worker_and_redis_and_stores_a_record(tmp_path: Path)
                                 capture_output=True, text=True, timeout=60)
         assert status.returncode == 0, status.stderr
         on_disk = status.stdout.split("working folders: version ")[1].split()[0]
-        assert f"router:          version {on_disk}, loaded " in status.stdout
+        assert f"router:          version {on_disk}, Redis ok" in status.stdout
 
         def stored() -> bool:
             with sqlite3.connect(database) as db:

@@ -33,13 +33,14 @@ from ivr.engine.model import (
     Event,
     Fault,
     Rotation,
+    Routed,
     SafeDial,
     Start,
 )
 
 EVENT_TAGS: dict[str, type[Event]] = {"start": Start, "rot": Rotation, "digits": Digits,
                                       "dial": DialResult, "acc": Accepted, "end": Ended,
-                                      "fault": Fault, "safe": SafeDial}
+                                      "fault": Fault, "safe": SafeDial, "routed": Routed}
 TAG_OF = {cls: tag for tag, cls in EVENT_TAGS.items()}
 BUSY_SECONDS = 4 * 3600  # an operator on a call: Twilio ends any call after four hours
 RING_MARGIN_SECONDS = 30  # a ringing phone's reservation outlives its ring by this much
@@ -55,6 +56,8 @@ def decode(raw: bytes | str) -> Event:
     cls = EVENT_TAGS[data.pop("k")]
     if "legs" in data:
         data["legs"] = tuple(data["legs"])
+    if "choices" in data:
+        data["choices"] = tuple(tuple(choice) for choice in data["choices"])
     return cls(**data)
 
 
@@ -106,17 +109,19 @@ return {redis.call('LRANGE', log, 0, -1), redis.call('ZRANGE', busy, 0, -1), rep
         redis.call('HKEYS', legs)}
 """
 
-# KEYS: busy, holds, legs, the whisper token's key.
-# ARGV: now, until, ttl, call key, reserve ('1'/'0'), then (operator, leg) pairs.
-# The operators' legs about to ring for this call: note them as ringing (only a ringing leg can
-# accept), map the whisper URL's token to the call, and reserve every operator, or none of them:
-# returns the operators another call holds (ringing or talking); then nothing is written.
-_RINGING = """
-local busy, holds, legs, token = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+# KEYS: busy, holds, legs, the whisper token's key, log.
+# ARGV: now, until, ttl, call key, reserve ('1'/'0'), the Routed event, then (operator, leg)
+# pairs. What the routes decided for a call, with the operators' legs about to ring: note them
+# as ringing (only a ringing leg can accept), map the whisper URL's token to the call, reserve
+# every operator or none of them, and append the decision to the call's log. Returns the
+# operators another call holds (ringing or talking); then nothing is written, and the caller
+# should choose other phones.
+_ROUTED = """
+local busy, holds, legs, token, log = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now, call, reserve = tonumber(ARGV[1]), ARGV[4], ARGV[5] == '1'
 local taken = {}
 if reserve then
-  for i = 6, #ARGV, 2 do
+  for i = 7, #ARGV, 2 do
     local until_ = tonumber(redis.call('ZSCORE', busy, ARGV[i]) or '0')
     if until_ > now and redis.call('HGET', holds, ARGV[i]) ~= call then
       table.insert(taken, ARGV[i])
@@ -124,7 +129,7 @@ if reserve then
   end
   if #taken > 0 then return taken end
 end
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   if reserve then
     redis.call('ZADD', busy, ARGV[2], ARGV[i])
     redis.call('HSET', holds, ARGV[i], call)
@@ -133,8 +138,12 @@ for i = 6, #ARGV, 2 do
     redis.call('HSET', legs, ARGV[i + 1], 'ringing')
   end
 end
-redis.call('EXPIRE', legs, ARGV[3])
-redis.call('SET', token, call, 'EX', ARGV[3])
+if #ARGV >= 7 then
+  redis.call('EXPIRE', legs, ARGV[3])
+  redis.call('SET', token, call, 'EX', ARGV[3])
+end
+redis.call('RPUSH', log, ARGV[6])
+redis.call('EXPIRE', log, ARGV[3])
 return taken
 """
 
@@ -190,7 +199,7 @@ class CallLog:
         self.keys = keys
         self.clock = clock
         self._append = client.register_script(_APPEND)
-        self._ringing = client.register_script(_RINGING)
+        self._routed = client.register_script(_ROUTED)
         self._accept = client.register_script(_ACCEPT)
         self._note = client.register_script(_NOTE)
 
@@ -228,19 +237,20 @@ class CallLog:
     def read(self, key: str) -> list[Event]:
         return [decode(item) for item in self.client.lrange(self.log_key(key), 0, -1)]
 
-    def ringing(self, key: str, legs: Sequence[tuple[str, str]], ring_seconds: int,
-                token: str, reserve: bool = True) -> set[str]:
-        """The operators' legs ((operator, leg id) pairs) about to ring for this call, whose
-        whisper URLs carry `token`: reserve the operators while their phones ring, unless
-        `reserve` is off (a simulation). Returns the operators another call holds; then nothing
-        is written, and the caller should choose other phones."""
+    def routed(self, key: str, decision: Routed, legs: Sequence[tuple[str, str]],
+               ring_seconds: int, token: str, reserve: bool = True) -> set[str]:
+        """What the routes decided for this call, and the operators' legs ((operator, leg id)
+        pairs) about to ring, whose whisper URLs carry `token`: reserve the operators while
+        their phones ring (unless `reserve` is off: a simulation), and log the decision.
+        Returns the operators another call holds; then nothing is written, and the caller
+        should choose other phones."""
         now = self.clock()
         args: list[str | float] = [now, now + ring_seconds + RING_MARGIN_SECONDS, self.ttl, key,
-                                   "1" if reserve else "0"]
+                                   "1" if reserve else "0", encode(decision)]
         for operator, leg in legs:
             args += [operator, leg]
-        taken = self._ringing(keys=[self.keys.busy, self.keys.holds, self.keys.legs(key),
-                                    self.keys.leg_token(token)], args=args)
+        taken = self._routed(keys=[self.keys.busy, self.keys.holds, self.keys.legs(key),
+                                   self.keys.leg_token(token), self.log_key(key)], args=args)
         return {t.decode() for t in taken}
 
     def call_of(self, token: str) -> str | None:

@@ -10,6 +10,7 @@ seconds. Ctrl-C stops the processes and then Redis.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import redis
@@ -213,14 +215,48 @@ def worker() -> None:
     settings = current_settings()
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; `ivr serve` runs a worker with Redis.")
+    class RecordWorker(SimpleWorker):
+        """RQ's in-process worker, which says whether it stopped because it was asked to."""
+
+        asked_to_stop = False
+
+        def request_stop(self, signum: int, frame: Any) -> None:
+            self.asked_to_stop = True
+            super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
     configure(settings)
     connection = connect(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)
     _upkeep_in_background(settings, settings.spool_every_seconds)
-    # Maintenance every minute (RQ's default is ten): a job left by a worker that died is
-    # retried within a few minutes.
-    SimpleWorker([queue], connection=connection, maintenance_interval=60).work(
-        with_scheduler=True)
+    log = logging.getLogger("ivr.worker")
+    while True:
+        _wait_for_redis(connection)
+        # Maintenance every minute (RQ's default is ten): a job left by a worker that died is
+        # retried within a few minutes.
+        rq_worker = RecordWorker([queue], connection=connection, maintenance_interval=60)
+        with contextlib.suppress(redis.RedisError):
+            rq_worker.work(with_scheduler=True)
+        if rq_worker.asked_to_stop:
+            return
+        # RQ stops its loop when Redis goes away in the middle of a job: start it again, so
+        # records go on being stored without waiting for a process manager.
+        log.warning("the worker lost Redis; it goes on once Redis is back")
+        time.sleep(1)
+
+
+def _wait_for_redis(connection: redis.Redis) -> None:
+    """A worker that starts while Redis is away waits for it (RQ's own loop rides out an
+    outage once it works, but not one at its start)."""
+    wait = 0.5
+    while True:
+        try:
+            connection.ping()
+            return
+        except redis.RedisError as exc:
+            logging.getLogger("ivr.worker").warning(
+                "Redis cannot be reached (%s); trying again in %.0f s", type(exc).__name__, wait)
+            time.sleep(wait)
+            wait = min(wait * 2, 5.0)
 
 
 def _upkeep_in_background(settings: Settings, every: float = 60.0) -> None:

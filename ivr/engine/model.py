@@ -96,8 +96,20 @@ class SafeDial:
     at: float = 0.0
 
 
-Event = Start | Rotation | Digits | DialResult | Accepted | Ended | Fault | SafeDial
-OUTSIDE_THE_FLOW = (Rotation, Accepted, Fault, SafeDial)  # events no caller's step answers
+@dataclass(frozen=True)
+class Routed:
+    """What the routes decided in answer to the event at place `turn` of the log: for each
+    decision, the legs rung (none: nothing was left to ring). Who could be rung depended on
+    who was busy at that moment, which a replay cannot know; so a replay takes these
+    decisions as they were made, and a call's record, whisper and repeated webhooks all see
+    the call the caller had."""
+
+    turn: int
+    choices: tuple[tuple[str, ...], ...]
+
+
+Event = Start | Rotation | Digits | DialResult | Accepted | Ended | Fault | SafeDial | Routed
+OUTSIDE_THE_FLOW = (Rotation, Accepted, Fault, SafeDial, Routed)  # no caller's step answers these
 
 
 def event_time(event: Event) -> float:
@@ -140,6 +152,7 @@ Instruction = Gather | Dial | Hangup
 class Reply:
     speech: tuple[Speech, ...]
     then: Instruction
+    routed: tuple[tuple[str, ...], ...] = ()  # decisions made now, not taken from the log
 
 
 # --- the state of a call, rebuilt from its events on every webhook ---------------------------

@@ -25,6 +25,7 @@ from ivr.engine.model import (
     Event,
     Reply,
     Rotation,
+    Routed,
     Start,
     event_time,
 )
@@ -50,17 +51,19 @@ def _moment(seconds: float) -> dt.datetime:
 
 
 def begin(flow: Flow, start: Start, routing: Routing | None = None,
-          busy: frozenset[str] = frozenset(), rotation: int = 0) -> tuple[CallState, Reply]:
+          busy: frozenset[str] = frozenset(), rotation: int = 0,
+          recorded: Sequence[tuple[str, ...]] | None = None) -> tuple[CallState, Reply]:
     state = CallState(flow=flow.name, version=flow.version, to=start.to, started_at=start.at,
                       region=start.region, region_source=start.region_source,
                       caller_key=start.caller_key, rotation=rotation)
-    turn = Turn(flow, state, Live(_moment(start.at), busy), routing)
+    turn = Turn(flow, state, Live(_moment(start.at), busy), routing, recorded)
     _run(turn, flow.start)
     return state, turn.reply()
 
 
 def resume(flow: Flow, state: CallState, event: Event, live: Live,
-           routing: Routing | None = None) -> Reply | None:
+           routing: Routing | None = None,
+           recorded: Sequence[tuple[str, ...]] | None = None) -> Reply | None:
     """Advance a call by one event. Returns what Twilio should do next, or None for events
     that do not come from the caller's own webhooks (they leave the last reply in force)."""
     if isinstance(event, Rotation):
@@ -71,7 +74,7 @@ def resume(flow: Flow, state: CallState, event: Event, live: Live,
         return None
     if isinstance(event, OUTSIDE_THE_FLOW):  # the safe path's marks: for the record only
         return None
-    turn = Turn(flow, state, live, routing)
+    turn = Turn(flow, state, live, routing, recorded)
     if isinstance(event, Ended):
         state.finished = True
         state.end_status = event.status
@@ -94,7 +97,7 @@ def resume(flow: Flow, state: CallState, event: Event, live: Live,
     except StaleEvent:
         # A webhook the current step does not expect (a replay, or out of order): repeat the
         # instruction in force instead of guessing.
-        turn = Turn(flow, state, live, routing)
+        turn = Turn(flow, state, live, routing, recorded)
         step.repeat(turn)
     return turn.reply()
 
@@ -107,13 +110,20 @@ def replay(flow: Flow, events: Sequence[Event], routing: Routing | None = None,
     """
     if not events or not isinstance(events[0], Start):
         raise FlowRuntimeError("the call's log does not begin with its start")
-    facing = [i for i, e in enumerate(events) if not isinstance(e, OUTSIDE_THE_FLOW)]
-    last = facing[-1]
+    last = answering(events)
+    routed = {e.turn: e.choices for e in events if isinstance(e, Routed)}
     rotation = next((e.number for e in events[1:2] if isinstance(e, Rotation)), 0)
-    state, reply = begin(flow, events[0], routing, busy if last == 0 else frozenset(), rotation)
+    state, reply = begin(flow, events[0], routing, busy if last == 0 else frozenset(), rotation,
+                         routed.get(0))
     at = events[0].at
     for index, event in enumerate(events[1:], start=1):
         at = event_time(event) or at
         live = Live(_moment(at), busy if index == last else frozenset())
-        reply = resume(flow, state, event, live, routing) or reply
+        reply = resume(flow, state, event, live, routing, routed.get(index)) or reply
     return state, reply
+
+
+def answering(events: Sequence[Event]) -> int:
+    """The place in the log of the event the call's current reply answers: the newest one
+    from the caller's side (Routed records the decisions made for it under this number)."""
+    return max(i for i, e in enumerate(events) if not isinstance(e, OUTSIDE_THE_FLOW))

@@ -10,7 +10,7 @@ from ivr.engine.model import CallState, Dial, Gather, Hangup, Instruction, Reply
 from ivr.routing.legs import Leg, Query
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from ivr.engine.flow import Flow
     from ivr.routing import Routing
@@ -37,13 +37,25 @@ class Turn:
     """Collects what the caller will hear and the single instruction that ends the reply."""
 
     def __init__(self, flow: Flow, state: CallState, live: Live,
-                 routing: Routing | None = None) -> None:
+                 routing: Routing | None = None,
+                 recorded: Sequence[tuple[str, ...]] | None = None) -> None:
         self.flow = flow
         self.state = state
         self.live = live
         self.routing = routing
         self.speech: list[Speech] = []
         self.then: Instruction | None = None
+        self.recorded = list(recorded) if recorded is not None else None
+        self.decisions: list[tuple[str, ...]] = []  # made now, for the log
+
+    def recorded_choice(self) -> tuple[str, ...] | None:
+        """The legs a route rang at this point when the call was live, if the log says."""
+        if self.recorded:
+            return tuple(self.recorded.pop(0))
+        return None
+
+    def decided(self, legs: tuple[str, ...]) -> None:
+        self.decisions.append(legs)
 
     def query(self) -> Query:
         """What routing may know of this call: nothing of the engine's mutable state."""
@@ -71,4 +83,4 @@ class Turn:
     def reply(self) -> Reply:
         if self.then is None:
             raise FlowRuntimeError(f"step '{self.state.step}' gave no instruction")
-        return Reply(tuple(self.speech), self.then)
+        return Reply(tuple(self.speech), self.then, tuple(self.decisions))

@@ -92,9 +92,13 @@ class SafePath:
         return cls(faults[0] if faults else None,
                    tuple(e.status for e in events if isinstance(e, SafeDial)))
 
+    @property
+    def connected(self) -> bool:
+        return any(status in CONNECTED for status in self.dials)
+
     def outcome(self) -> tuple[str, str | None] | None:
         """The outcome and destination when the safe path explains the end of the call."""
-        if any(status in CONNECTED for status in self.dials):
+        if self.connected:
             return "connected", "safe_path"
         if self.dials and self.dials[-1] != "canceled":
             return "no-one-answered", None
@@ -122,8 +126,10 @@ def _minute(seconds: float) -> str:
 
 def build_record(key: str, flow: Flow, state: CallState, safe: SafePath = SafePath(None, ()),
                  closed_by: str = "status") -> CallRecord:
+    # The destination is the last one the caller reached: the safe path comes after the flow,
+    # so a line of it that answered wins; otherwise it explains a call the flow did not connect.
     result, destination = outcome(flow, state), state.connected_to
-    taken = safe.outcome() if not state.connected_to else None
+    taken = safe.outcome() if safe.connected or not state.connected_to else None
     if taken is not None:
         result, destination = taken
     return CallRecord(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ivr.routing import Routing
-from ivr.routing.legs import Leg, Query, line_leg, operator_leg, regional_leg
+from ivr.routing.legs import LINE, OPERATOR, REGIONAL, Leg, Query, line_leg, operator_leg, regional_leg
 
 Target = Callable[[Routing, Query], Iterable[Leg]]
 TARGETS: dict[str, Target] = {}
@@ -48,6 +48,28 @@ def candidates(routing: Routing | None, name: str, query: Query,
     return (leg for leg in legs if leg.id not in query.tried)
 
 
+def leg_of(routing: Routing | None, leg_id: str, numbers: Mapping[str, str]) -> Leg | None:
+    """The leg an id names, in this version's roster, regions and numbers (None when it names
+    nothing there): a replay rings what the live call rang."""
+    prefix, _, rest = leg_id.partition(":")
+    if prefix == OPERATOR and routing is not None:
+        operator = routing.roster.operators.get(rest)
+        return _operator(routing, rest, 0) if operator is not None else None
+    if prefix == LINE:
+        return Leg(leg_id, rest, numbers[rest]) if rest in numbers else None
+    if prefix == REGIONAL and routing is not None:
+        region_id, _, n = rest.rpartition(":")
+        region = routing.regions.regions.get(region_id)
+        if region is not None and n.isdigit() and int(n) < len(region.lines):
+            return Leg(leg_id, "regional", region.lines[int(n)])
+    return None
+
+
+def _operator(routing: Routing, operator: str, tier: int) -> Leg:
+    return Leg(operator_leg(operator), "operators", routing.roster.operators[operator].phone,
+               whisper=True, operator=operator, tier=tier)
+
+
 def _rotated(ids: Sequence[str], by: int) -> list[str]:
     if not ids:
         return []
@@ -69,8 +91,7 @@ def operators(routing: Routing, query: Query) -> Iterator[Leg]:
     ordered = [*_rotated(local, query.rotation),
                *_rotated([op for op in matched if op not in in_local], query.rotation)]
     others = _rotated([op for op in on_duty if op not in in_matched], query.rotation)
-    return (Leg(operator_leg(op), "operators", roster[op].phone, whisper=True, operator=op,
-                tier=0 if op in in_matched else 1)
+    return (_operator(routing, op, 0 if op in in_matched else 1)
             for op in [*ordered, *others] if op not in query.busy)
 
 

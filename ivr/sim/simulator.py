@@ -11,6 +11,7 @@ real calls share; the tests leave it off, to be exactly Twilio.
 
 from __future__ import annotations
 
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,11 @@ from ivr.library.catalogue import Catalogue
 
 MAX_REQUESTS = 200
 ANSWERED = ("completed", "answered")  # the phone answers (and its person presses 1 if asked)
-DECLINED = "declined"  # the phone answers, but nobody presses 1 (a voicemail, a busy person)
+DECLINED = "declined"  # the phone answers, but nobody presses 1 (a voicemail, a busy person);
+# a line without a whisper (a regional centre, the national line) is put through all the same
+NOT_BRIDGED = "not-bridged"  # the phone answered, but the router did not put the caller through
+HANG_UP = "hang up"  # a "key" that hangs up instead: the caller leaves in the middle of a menu
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 Keys = Callable[[], str | None]
 Answers = Callable[[str], str]
 
@@ -43,6 +48,7 @@ class Heard:
 class Transcript:
     heard: list[Heard] = field(default_factory=list)
     dialled: list[tuple[str, str]] = field(default_factory=list)  # (number, outcome)
+    dial_actions: list[str] = field(default_factory=list)  # each dial's action URL, or ""
     whispers: list[tuple[str, list[Heard]]] = field(default_factory=list)  # (number, heard)
     responses: list[str] = field(default_factory=list)
     status_codes: list[int] = field(default_factory=list)
@@ -122,9 +128,12 @@ class SimulatedCall:
                  public_url: str | None = None, call_sid: str = "CA" + "0" * 32,
                  caller: str = "+77011234567", to: str = "+77172000150",
                  echo: Callable[[str], None] | None = None, mark: bool = False,
-                 method: str = "POST") -> None:
+                 method: str = "POST", tokens: bool = True,
+                 again: Callable[[], bool] | None = None) -> None:
         self.client = client
         self.method = method  # how the number's Voice URL and Status Callback are set
+        self.tokens = tokens  # send an idempotency token with each request, as Twilio does
+        self.again = again or (lambda: False)  # deliver this request a second time?
         self.echo = echo or (lambda line: None)
         self.auth_token = auth_token
         self.mark = mark
@@ -149,20 +158,28 @@ class SimulatedCall:
         if self.mark:
             params[simulation.PARAMETER] = simulation.mark(self.auth_token,
                                                            params.get("CallSid", ""))
+        headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex} if self.tokens else {}
         if method == "GET":
             path += ("&" if parts.query else "?") + urlencode(params)
-            signature = self.validator.compute_signature(self.base + path, {})
-            response = self.client.get(path, headers={"X-Twilio-Signature": signature})
+            headers["X-Twilio-Signature"] = self.validator.compute_signature(self.base + path, {})
         else:
-            signature = self.validator.compute_signature(self.base + path, params)
-            response = self.client.post(path, data=params,
-                                        headers={"X-Twilio-Signature": signature})
+            headers["X-Twilio-Signature"] = self.validator.compute_signature(self.base + path,
+                                                                             params)
+        response = self._send(method, path, params, headers)
+        if self.again():  # Twilio retried the very same request, and follows the retry's answer
+            response = self._send(method, path, params, headers)
         body = response.get_data(as_text=True)
         self.transcript.status_codes.append(response.status_code)
         self.transcript.responses.append(body)
         if response.status_code != 200:
             raise AssertionError(f"{path} answered {response.status_code}: Twilio would hang up")
         return ET.fromstring(body)
+
+    def _send(self, method: str, path: str, params: dict[str, str],
+              headers: dict[str, str]) -> Any:
+        if method == "GET":
+            return self.client.get(path, headers=headers)
+        return self.client.post(path, data=params, headers=headers)
 
     def heard_from(self, verb: ET.Element) -> Heard:
         text = (verb.text or "").strip()
@@ -238,6 +255,10 @@ class SimulatedCall:
                 for inner in verb:
                     self.hear(inner)
                 key = keys()
+                if key == HANG_UP:
+                    self.transcript.ended = "caller hung up"
+                    self.echo("caller hangs up")
+                    return None
                 self.echo(f"caller presses {key}" if key else "caller presses nothing")
                 if key:
                     return verb.get("action", ""), {"Digits": key}
@@ -247,13 +268,17 @@ class SimulatedCall:
                 numbers = [n for n in verb if n.tag == "Number"]
                 dialled = ",".join((n.text or "").strip() for n in numbers)
                 outcome = answers(dialled)
-                self.transcript.dialled.append((dialled, outcome))
                 self.echo(f"router dials {dialled}: {outcome}")
                 status, bridged = outcome, outcome in ANSWERED
                 if outcome in (*ANSWERED, DECLINED) and numbers:
                     status = "completed"
                     if numbers[0].get("url"):
                         bridged = self.operator_leg(numbers[0], accept=outcome != DECLINED)
+                    else:  # a line without a whisper is put through when it answers
+                        outcome, bridged = "completed", True
+                self.transcript.dialled.append(
+                    (dialled, NOT_BRIDGED if outcome in ANSWERED and not bridged else outcome))
+                self.transcript.dial_actions.append(verb.get("action", ""))
                 if verb.get("action"):
                     return verb.get("action", ""), {"DialCallStatus": status,
                                                     "DialBridged": "true" if bridged else "false"}

@@ -72,9 +72,10 @@ class Renderer:
         response.append(dial)
 
     def render(self, reply: Reply, token: str = "", turn: int = 0) -> str:
-        """TwiML for the caller. The action URLs carry the call's `turn` (how many events its
-        log holds), so each answer's URLs are its own: a repeated delivery of a webhook is then
-        told apart from the same key pressed again in the next menu."""
+        """TwiML for the caller. The action URLs carry the call's `turn` (the place in its log
+        of the event this answers, plus one), so each answer's URLs are its own: a repeated
+        delivery of a webhook is then told apart from the same key pressed again in the next
+        menu, and is answered with the very same TwiML."""
         response = VoiceResponse()
         then = reply.then
         if isinstance(then, Gather):

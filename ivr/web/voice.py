@@ -32,7 +32,19 @@ from ivr.calls.log import CallLog
 from ivr.calls.pseudonyms import CallerKeys, call_key, url_token
 from ivr.engine import replay
 from ivr.engine.flow import Flow
-from ivr.engine.model import Accepted, Dial, DialResult, Digits, Ended, Event, Fault, SafeDial, Start
+from ivr.engine.model import (
+    Accepted,
+    Dial,
+    DialResult,
+    Digits,
+    Ended,
+    Event,
+    Fault,
+    Routed,
+    SafeDial,
+    Start,
+)
+from ivr.engine.runner import answering
 from ivr.engine.steps import DTMF_KEYS
 from ivr.engine.whisper import whisper
 from ivr.library.live import Library
@@ -271,20 +283,21 @@ def _advance(event: Event, release: tuple[str, ...] = ()) -> Response:
     token = url_token(ctx.settings.hmac_secret, param("CallSid"))
     # This call's own ringing phones are not taken from it by a repeated delivery.
     busy = appended.busy - {op for op in map(operator_of, appended.own_legs) if op}
+    turn = answering(events)
     for attempt in range(RESERVE_ATTEMPTS):
         _, reply = replay(flow, events, routing, busy)
-        if not isinstance(reply.then, Dial):
+        if not reply.routed:  # nothing decided now (a repeated delivery: as the log says)
             break
-        legs = [(leg.operator, leg.id) for leg in reply.then.legs if leg.operator]
-        if not legs:  # fixed lines: nobody to reserve, no whisper to name the call for
-            break
+        dial = reply.then if isinstance(reply.then, Dial) else None
+        legs = [(leg.operator, leg.id) for leg in dial.legs if leg.operator] if dial else []
         last = attempt == RESERVE_ATTEMPTS - 1
-        taken = ctx.calls.ringing(key, legs, reply.then.timeout, token,
-                                  reserve=not start.simulated and not last)
+        taken = ctx.calls.routed(key, Routed(turn, reply.routed), legs,
+                                 dial.timeout if dial else 0, token,
+                                 reserve=bool(legs) and not start.simulated and not last)
         if not taken:
             break
         busy = busy | taken  # another caller got them first: ring someone else
-    return answer(ctx.renderer(snapshot).render(reply, token, len(events)))
+    return answer(ctx.renderer(snapshot).render(reply, token, turn + 1))
 
 
 def incoming() -> Response:

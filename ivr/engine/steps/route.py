@@ -20,7 +20,7 @@ from ivr.engine.steps.base import (
 from ivr.engine.turn import FlowRuntimeError
 from ivr.i18n import _
 from ivr.routing.legs import Leg, kind_of, operator_of
-from ivr.routing.targets import candidates
+from ivr.routing.targets import candidates, leg_of
 from ivr.source import Node
 
 if TYPE_CHECKING:
@@ -101,6 +101,17 @@ class Route(Step):
         return None
 
     def _next_legs(self, turn: Turn) -> list[Leg]:
+        """The phones to ring next: as the log says they were rung, when this is a replay of
+        a live moment; else asked of routing now (and noted for the log)."""
+        recorded = turn.recorded_choice()
+        if recorded is not None:
+            found = (leg_of(turn.routing, leg, turn.flow.numbers) for leg in recorded)
+            return [leg for leg in found if leg is not None]
+        chosen = self._choose(turn)
+        turn.decided(tuple(leg.id for leg in chosen))
+        return chosen
+
+    def _choose(self, turn: Turn) -> list[Leg]:
         query = turn.query()
         for target in self.targets:
             legs = candidates(turn.routing, target, query, turn.flow.numbers)
