@@ -114,7 +114,8 @@ def main() -> None:
                "TWILIO_AUTH_TOKEN": TOKEN, "IVR_HMAC_SECRET": secrets.token_hex(32),
                "REDIS_URL": redis_server.url, "IVR_FLOWS_DIR": str(flows),
                "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3", "PORT": str(port),
-               "IVR_SPOOL_DIR": f"{folder}/spool", "IVR_CACHE_DIR": f"{folder}/cache"}
+               "IVR_SPOOL_DIR": f"{folder}/spool", "IVR_CACHE_DIR": f"{folder}/cache",
+               "IVR_CALLER_ID": "+77172000150"}
         access_log = Path(folder) / "access.log"
         # the Procfile's web process, with each request's time at the server in its access log
         web_command = commands["web"].replace(

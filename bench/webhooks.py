@@ -185,7 +185,7 @@ def main() -> None:
                "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
                "IVR_SPOOL_DIR": f"{folder}/spool", "IVR_REDIS_PREFIX": "bench:",
                "IVR_CACHE_DIR": f"{folder}/cache",
-               "IVR_QUEUE": "bench-records"}
+               "IVR_QUEUE": "bench-records", "IVR_CALLER_ID": "+77172000150"}
         router = start(web, {**env, "PORT": str(router_port)})
         rq_worker = start(worker, env)
         static = start(web.replace('"ivr.web.app:create_app()"', '"bench.static_app:create_app()"'),

@@ -153,6 +153,14 @@ def settings(tmp_path: Path, redis_url: str, flows_dir: Path, sqlite_url: str,
     )
 
 
+@pytest.fixture
+def records_settings(settings: Settings, database_url: str,
+                     monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose records go to SQLite and to PostgreSQL, one test each."""
+    monkeypatch.setenv("DATABASE_URL", database_url)  # what the worker's job reads
+    return replace(settings, database_url=database_url)
+
+
 def load(flows_dir: Path, audio_dir: Path = PROJECT_ROOT / "audio") -> Snapshot:
     """The working folders as a snapshot, through the one check pipeline."""
     return build(FolderSource(flows_dir, audio_dir), Options())

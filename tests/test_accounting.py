@@ -36,13 +36,6 @@ HOURS = 3600.0
 
 
 @pytest.fixture
-def records_settings(settings: Settings, database_url: str,
-                     monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return replace(settings, database_url=database_url)
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 

@@ -147,11 +147,16 @@ def test_an_operator_who_accepted_is_busy_until_their_leg_ends(phone: Phone) -> 
     assert dialled(later) == [taken]  # free again (the other operator rings for `other`)
 
 
-def whisper_and_answer(call: SimulatedCall, number: ET.Element) -> str:
-    """The operator's phone answers and hears the whisper: the URL of their "1"."""
+def ringing_operator(phone: Phone) -> tuple[SimulatedCall, ET.Element, str, str]:
+    """A caller at the consultant route, the operator whose phone rings for them and answers,
+    and the URL of that operator's "1" (from the whisper they hear)."""
+    call, document = at_the_consultant_route(phone)
+    number = document.find("Dial/Number")
+    assert number is not None
     leg = {"CallSid": "CA" + "e" * 32, "ParentCallSid": call.params["CallSid"]}
     whisper = call.post(number.get("url", ""), leg, own=True)
-    return whisper.find("Gather").get("action", "")  # type: ignore[union-attr]
+    accept_url = whisper.find("Gather").get("action", "")  # type: ignore[union-attr]
+    return call, document, (number.text or "").strip(), accept_url
 
 
 def press_one(call: SimulatedCall, url: str) -> ET.Element:
@@ -160,11 +165,7 @@ def press_one(call: SimulatedCall, url: str) -> ET.Element:
 
 
 def test_a_late_one_is_refused_and_marks_nobody_busy(phone: Phone) -> None:
-    call, document = at_the_consultant_route(phone)
-    number = document.find("Dial/Number")
-    assert number is not None
-    operator = (number.text or "").strip()
-    accept_url = whisper_and_answer(call, number)
+    call, document, operator, accept_url = ringing_operator(phone)
     # the phone stopped ringing for this call (the caller moved on) before the "1" came
     call.post(document.find("Dial").get("action"), {"DialCallStatus": "no-answer"})  # type: ignore[union-attr]
     late = press_one(call, accept_url)
@@ -175,11 +176,7 @@ def test_a_late_one_is_refused_and_marks_nobody_busy(phone: Phone) -> None:
 
 
 def test_a_repeated_one_after_the_call_changes_nothing(phone: Phone) -> None:
-    call, document = at_the_consultant_route(phone)
-    number = document.find("Dial/Number")
-    assert number is not None
-    operator = (number.text or "").strip()
-    accept_url = whisper_and_answer(call, number)
+    call, document, operator, accept_url = ringing_operator(phone)
     assert [verb.tag for verb in press_one(call, accept_url)] == []  # accepted: bridged
     assert [verb.tag for verb in press_one(call, accept_url)] == []  # a repeat: as before
     call.post(document.find("Dial").get("action"),  # type: ignore[union-attr]

@@ -31,13 +31,6 @@ SID = "CA" + "7" * 32
 
 
 @pytest.fixture
-def records_settings(settings: Settings, database_url: str,
-                     monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return replace(settings, database_url=database_url)
-
-
-@pytest.fixture
 def phone(records_settings: Settings) -> Phone:
     return Phone(make_app(records_settings, Clock()), records_settings)
 
