@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 import secrets
 import shutil
 import uuid
@@ -77,12 +78,20 @@ def redis_url() -> Iterator[str]:
         yield server.url
 
 
+WAIT_LINE = re.compile(r"^ +wait: .*\n", re.MULTILINE)
+
+
 @pytest.fixture
 def flows_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the shipped flows, which a test may edit; messages name `flows/...`."""
+    """A private copy of the shipped flows, which a test may edit; messages name `flows/...`.
+
+    The consultant route's waiting line is taken out: most tests follow a call through its
+    route's targets at a fixed clock; the line's own tests (`test_line.py`) put it back."""
     target = tmp_path / "flows"
     shutil.copytree(PROJECT_ROOT / "flows", target)
     (target / "roster.yaml").write_text(ONE_OPERATOR)
+    flow = target / "hotline150.yaml"
+    flow.write_text(WAIT_LINE.sub("", flow.read_text()))
     monkeypatch.chdir(tmp_path)
     return target
 

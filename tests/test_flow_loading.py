@@ -170,6 +170,8 @@ def test_a_russian_prompt_without_a_recording_is_spoken_by_a_russian_voice(
     (audio / "kk").mkdir(parents=True)
     for wav in (PROJECT_ROOT / "audio" / "kk").iterdir():
         (audio / "kk" / wav.name).write_bytes(wav.read_bytes())
+    (audio / "ru").mkdir()  # a sound has no text to speak: it keeps its recording
+    shutil.copy(PROJECT_ROOT / "audio" / "ru" / "hold_tone.wav", audio / "ru")
     shutil.copy(PROJECT_ROOT / "audio" / "manifest.yaml", audio / "manifest.yaml")
     snapshot = load(flows_dir, audio)
     assert snapshot.catalogue.recording("greeting", "ru") is None

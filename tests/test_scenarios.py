@@ -20,7 +20,7 @@ def run_tests(flows_dir: Path | None = None) -> tuple[int, str]:
 def test_the_shipped_scenarios_pass() -> None:
     code, output = run_tests()
     assert code == 0, output
-    assert "18 passed, 0 failed" in output
+    assert "23 passed, 0 failed" in output
 
 
 def shipped_copy(flows_dir: Path) -> Path:

@@ -61,7 +61,7 @@ def test_ivr_test_and_ivr_call_leave_a_live_redis_byte_for_byte_unchanged(
     env = {"REDIS_URL": url, "IVR_FLOWS_DIR": None, "IVR_REDIS_PREFIX": None}
     tested = CliRunner().invoke(main, ["test"], env=env)
     assert tested.exit_code == 0, tested.output
-    assert "18 passed, 0 failed" in tested.output
+    assert "23 passed, 0 failed" in tested.output
     called = CliRunner().invoke(main, ["call", *MONDAY, "--press", "2,1"], env=env)
     assert called.exit_code == 0, called.output
     assert dump(client) == before
@@ -72,7 +72,7 @@ def test_ivr_test_needs_no_reachable_redis() -> None:
     result = CliRunner().invoke(main, ["test"], env={"REDIS_URL": "redis://127.0.0.1:1/0",
                                                      "IVR_FLOWS_DIR": None})
     assert result.exit_code == 0, result.output
-    assert "18 passed, 0 failed" in result.output
+    assert "23 passed, 0 failed" in result.output
 
 
 def test_a_marked_call_moves_nothing_real_calls_share(settings: Settings) -> None:

@@ -6,6 +6,9 @@ their last activity, for the sweep), `rotation` (the counter that rotates who ri
 `busy` (operators ringing or on a call, scored by when the mark lapses), `holds` (which call
 holds each of them), `leg:<token>` (the call a whisper URL's token stands for),
 `caller-secret:<month>` (the month's caller-key secret, wrapped).
+The waiting line (`ivr.calls.line`): `line` (waiting calls by when they joined), `line:info`
+(what the line needs of each), `line:seen` (when each last asked), `talk` (how long
+conversations last lately).
 Published versions (`ivr.library.store`): `lib:current` (the version in force), `lib:history`
 (every publication, newest last), `lib:version:<version>` (a version's files by content hash),
 `lib:blob:<sha256>` (a file's content), `lib:tree:<sha256>` (a YAML file as the checks parsed
@@ -53,6 +56,23 @@ class Keys:
     @property
     def busy(self) -> str:
         return f"{self.prefix}busy"
+
+    # --- the waiting line (`ivr.calls.line`) -------------------------------------------------
+    @property
+    def line(self) -> str:
+        return f"{self.prefix}line"
+
+    @property
+    def line_info(self) -> str:
+        return f"{self.prefix}line:info"
+
+    @property
+    def line_seen(self) -> str:
+        return f"{self.prefix}line:seen"
+
+    @property
+    def talk(self) -> str:
+        return f"{self.prefix}talk"
 
     def caller_secret(self, month: str) -> str:
         return f"{self.prefix}caller-secret:{month}"

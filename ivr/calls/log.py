@@ -36,11 +36,13 @@ from ivr.engine.model import (
     Routed,
     SafeDial,
     Start,
+    Tick,
 )
 
 EVENT_TAGS: dict[str, type[Event]] = {"start": Start, "rot": Rotation, "digits": Digits,
                                       "dial": DialResult, "acc": Accepted, "end": Ended,
-                                      "fault": Fault, "safe": SafeDial, "routed": Routed}
+                                      "fault": Fault, "safe": SafeDial, "routed": Routed,
+                                      "tick": Tick}
 TAG_OF = {cls: tag for tag, cls in EVENT_TAGS.items()}
 BUSY_SECONDS = 4 * 3600  # an operator on a call: Twilio ends any call after four hours
 RING_MARGIN_SECONDS = 30  # a ringing phone's reservation outlives its ring by this much
@@ -61,7 +63,7 @@ def decode(raw: bytes | str) -> Event:
     return cls(**data)
 
 
-# KEYS: log, rotation, busy, seen, active, holds, legs.
+# KEYS: log, rotation, busy, seen, active, holds, legs, line, line info, line seen.
 # ARGV: event, ttl, now, turn, delivery (or ''), kind ('end', 'dial' or ''), call key, then the
 # operators whose legs the event ends.
 # turn: '1' a call's start takes the next rotation number; 'peek' a simulated start is given
@@ -97,6 +99,9 @@ if repeated == 0 then
   if ARGV[6] == 'dial' then redis.call('DEL', legs) end  -- no phone rings for it any more
   if ARGV[6] == 'end' then
     redis.call('ZREM', active, call)
+    redis.call('ZREM', KEYS[8], call)  -- a caller who hangs up leaves the waiting line
+    redis.call('HDEL', KEYS[9], call)
+    redis.call('ZREM', KEYS[10], call)
     redis.call('HSET', seen, ENDED, now)
     redis.call('EXPIRE', seen, ttl)
   elseif redis.call('HEXISTS', seen, ENDED) == 0 then
@@ -216,7 +221,8 @@ class CallLog:
         kind = "end" if isinstance(event, Ended) else "dial" if isinstance(event, DialResult) else ""
         raw, busy, repeated, legs = self._append(
             keys=[self.log_key(key), self.keys.rotation, self.keys.busy, self.keys.seen(key),
-                  self.keys.active, self.keys.holds, self.keys.legs(key)],
+                  self.keys.active, self.keys.holds, self.keys.legs(key), self.keys.line,
+                  self.keys.line_info, self.keys.line_seen],
             args=[encode(event), self.ttl, self.clock(), turn, delivery, kind, key, *release],
         )
         return Appended([decode(item) for item in raw], frozenset(b.decode() for b in busy),
@@ -233,6 +239,16 @@ class CallLog:
         """The call's end was settled elsewhere (from the spool): nothing left to sweep."""
         self._note(keys=[self.log_key(key), self.keys.seen(key), self.keys.active],
                    args=["", self.ttl, self.clock(), key])
+
+    def peek(self, key: str) -> Appended:
+        """The whole log and who is busy now, changing nothing (a poll of the waiting line)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.lrange(self.log_key(key), 0, -1)
+        pipe.zrangebyscore(self.keys.busy, f"({self.clock()}", "+inf")
+        pipe.hkeys(self.keys.legs(key))
+        raw, busy, legs = pipe.execute()
+        return Appended([decode(item) for item in raw], frozenset(b.decode() for b in busy),
+                        False, frozenset(leg.decode() for leg in legs))
 
     def read(self, key: str) -> list[Event]:
         return [decode(item) for item in self.client.lrange(self.log_key(key), 0, -1)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import click
 
 from ivr.cli.common import clock_at, settings, verdict
 from ivr.library.snapshot import Snapshot
+from ivr.sim.scenarios import durations
 
 
 def _keys_list(value: str) -> list[str | None]:
@@ -33,8 +36,13 @@ def _keys_list(value: str) -> list[str | None]:
               "number if it has one, else a landline number with its code.")
 @click.option("--transcript", type=click.Path(dir_okay=False), default=None,
               help="Also write what was heard and dialled to this file.")
+@click.option("--busy", "busy", type=click.IntRange(0, 3600), default=0,
+              help="Every operator on duty is on another call for this many seconds: see "
+              "what a caller hears while waiting in line.")
+@click.option("--wait-press", default="", help="While waiting in line: 'SECONDS:KEY' presses "
+              "KEY after so many seconds in line ('60:9'), 'SECONDS:hangup' hangs up.")
 def call(press: str, answers: str, to: str, url: str, at: str, caller: str, region: str,
-         transcript: str | None) -> None:
+         transcript: str | None, busy: int, wait_press: str) -> None:
     """Simulate a call and print what the caller hears, who is rung and what they hear.
 
     Without --url the call runs through the real router on the working folders, on a Redis of
@@ -53,6 +61,10 @@ def call(press: str, answers: str, to: str, url: str, at: str, caller: str, regi
         raise click.ClickException("--at cannot set the clock of a router running elsewhere")
     if url and not current.twilio_auth_token:
         raise click.ClickException("set TWILIO_AUTH_TOKEN to the router's token")
+    if url and busy:
+        raise click.ClickException("--busy cannot make the operators of a router running "
+                                   "elsewhere busy")
+    in_line = _while_waiting(wait_press)
     interactive = not press and sys.stdin.isatty()
 
     def ask() -> str | None:
@@ -76,6 +88,7 @@ def call(press: str, answers: str, to: str, url: str, at: str, caller: str, regi
 
     click.echo(f"Calling {to}:")
     with ExitStack() as stack:
+        advance: Callable[[float], None] | None = None
         if url:
             client: simulator.Client = simulator.HttpClient(url)
             token, public = current.twilio_auth_token, url
@@ -84,13 +97,22 @@ def call(press: str, answers: str, to: str, url: str, at: str, caller: str, regi
 
             assert snapshot is not None
             router = stack.enter_context(simulated_router(current, snapshot))
-            router.set_time(clock_at(at, snapshot.routing.roster.timezone)())
+            start = clock_at(at, snapshot.routing.roster.timezone)()
+            router.set_time(start)
+            router.occupy(_on_duty(snapshot, start), busy)
+
+            def advance(seconds: float) -> None:  # the router's clock follows the call's
+                router.set_time(router.now() + seconds)
+
             client, token, public = router.client, router.auth_token, None
-        sim = simulator.SimulatedCall(client, token, snapshot.catalogue if snapshot else None,
-                                      public, to=to, echo=echo, caller=caller, mark=True,
-                                      call_sid="CA" + secrets.token_hex(16))
+        # In-process the call runs on a Redis of its own, as a real call would; a router
+        # running elsewhere is told it is a simulation, so it keeps nothing of it.
+        sim = simulator.SimulatedCall(
+            client, token, snapshot.catalogue if snapshot else None, public, to=to, echo=echo,
+            caller=caller, mark=bool(url), call_sid="CA" + secrets.token_hex(16),
+            durations=durations(snapshot) if snapshot else None, while_waiting=in_line)
         try:
-            result = sim.run(keys, outcomes)
+            result = sim.run(keys, outcomes, advance=advance)
         except (AssertionError, OSError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
     where = result.connected_to
@@ -100,6 +122,26 @@ def call(press: str, answers: str, to: str, url: str, at: str, caller: str, regi
     if transcript:
         Path(transcript).write_text(f"Calling {to}:\n" + "\n".join(lines) + f"\n{summary}\n",
                                     encoding="utf-8")
+
+
+def _on_duty(snapshot: Snapshot, at: float) -> list[str]:
+    moment = dt.datetime.fromtimestamp(at, dt.UTC)
+    return list(snapshot.routing.duty.on_duty(moment).ordered)
+
+
+def _while_waiting(value: str) -> Callable[[float], str | None] | None:
+    if not value:
+        return None
+    seconds, _, action = value.partition(":")
+    if not seconds.isdigit() or not (action == "hangup" or (len(action) == 1 and
+                                                              action in "0123456789*#")):
+        raise click.BadParameter("use SECONDS:KEY such as 60:9, or SECONDS:hangup",
+                                 param_hint="--wait-press")
+    from ivr.library.scenarios import WhileWaiting
+    from ivr.sim.scenarios import while_waiting
+
+    return while_waiting(WhileWaiting(float(seconds), None if action == "hangup" else action,
+                                      action == "hangup"))
 
 
 def _names(snapshot: Snapshot) -> dict[str, str]:

@@ -52,11 +52,18 @@ def simulated_router(settings: Settings, snapshot: Snapshot) -> Iterator[SimRout
             now[0] = seconds
 
         def reset() -> None:
-            client.delete(keys.rotation, keys.busy)
+            client.delete(keys.rotation, keys.busy, keys.holds, keys.line, keys.line_info,
+                          keys.line_seen, keys.talk, keys.active)
+
+        def occupy(operators: list[str], seconds: float) -> None:
+            """Put these operators on calls of nobody's for `seconds` from now."""
+            if operators:
+                client.zadd(keys.busy, {op: now[0] + seconds for op in operators})
 
         def log_of(sid: str) -> tuple[str, list[Event]]:
             key = call_key(secret, sid)
             return key, calls.read(key)
 
-        yield SimRouter(app.test_client(), token, set_time, reset, log_of)
+        yield SimRouter(app.test_client(), token, set_time, reset, log_of, occupy,
+                        lambda: now[0])
         client.close()

@@ -50,13 +50,15 @@ class Digits:
 
 @dataclass(frozen=True)
 class DialResult:
-    """How a connection attempt ended: Twilio's DialCallStatus, DialBridged when sent, and the
-    legs that were rung (from the action URL we gave Twilio)."""
+    """How a connection attempt ended: Twilio's DialCallStatus, DialBridged when sent, the
+    legs that were rung (from the action URL we gave Twilio), and DialCallDuration, how long
+    the person who answered was on the line (the result comes when the conversation ends)."""
 
     status: str
     bridged: bool | None = None
     legs: tuple[str, ...] = ()
     at: float = 0.0
+    talked: int | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,15 @@ class SafeDial:
 
 
 @dataclass(frozen=True)
+class Tick:
+    """A poll from a caller waiting in line, when the hold loop asks again. A tick is kept in
+    the log only when it changed something: an announcement, a consultant offered, the end of
+    the wait. The others are answered and forgotten, so a long wait does not grow the log."""
+
+    at: float
+
+
+@dataclass(frozen=True)
 class Routed:
     """What the routes decided in answer to the event at place `turn` of the log: for each
     decision, the legs rung (none: nothing was left to ring). Who could be rung depended on
@@ -108,7 +119,7 @@ class Routed:
     choices: tuple[tuple[str, ...], ...]
 
 
-Event = Start | Rotation | Digits | DialResult | Accepted | Ended | Fault | SafeDial | Routed
+Event = Start | Rotation | Digits | DialResult | Accepted | Ended | Fault | SafeDial | Routed | Tick
 OUTSIDE_THE_FLOW = (Rotation, Accepted, Fault, SafeDial, Routed)  # no caller's step answers these
 
 
@@ -141,11 +152,19 @@ class Dial:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Keep a waiting caller on the line: the queued speech and hold sound (keys are taken),
+    then ask again after `timeout` seconds of quiet: the next poll of the line."""
+
+    timeout: int
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
 
-Instruction = Gather | Dial | Hangup
+Instruction = Gather | Dial | Hold | Hangup
 
 
 @dataclass(frozen=True)
@@ -153,6 +172,7 @@ class Reply:
     speech: tuple[Speech, ...]
     then: Instruction
     routed: tuple[tuple[str, ...], ...] = ()  # decisions made now, not taken from the log
+    changed: bool = True  # False: a poll of the line that changed nothing, not to be kept
 
 
 # --- the state of a call, rebuilt from its events on every webhook ---------------------------
@@ -179,10 +199,20 @@ class CallState:
     tried: list[str] = field(default_factory=list)
     ringing: tuple[str, ...] = ()  # the legs of the last Dial we gave Twilio
     accepted: str | None = None
+    accepted_at: float | None = None
     connected_to: str | None = None
     operator: str | None = None
     answered_after: float | None = None
+    # the waiting line (`ivr.engine.steps.waiting`)
+    route_reached_at: float | None = None  # first arrival at a consultant route
+    route_left_at: float | None = None  # answered there, or left it (9, sent on, hung up)
+    line_since: float | None = None  # in line at the current route since then
+    line_seconds: float | None = None  # time spent in line, once the caller joined it
+    line_done: bool = False  # the line of the current route is over for this call
+    announced_at: float = 0.0
+    declined: dict[str, float] = field(default_factory=dict)  # operator: when they did not take it
     exhausted: bool = False
     finished: bool = False
+    ended_at: float | None = None
     end_status: str | None = None
     duration: int | None = None

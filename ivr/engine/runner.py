@@ -27,10 +27,11 @@ from ivr.engine.model import (
     Rotation,
     Routed,
     Start,
+    Tick,
     event_time,
 )
 from ivr.engine.steps import StaleEvent
-from ivr.engine.turn import FlowRuntimeError, Live, Turn
+from ivr.engine.turn import FlowRuntimeError, LineView, Live, Turn
 from ivr.routing import Routing
 
 MAX_HOPS = 64  # steps entered in one turn; load checks make loops impossible, this is a backstop
@@ -52,11 +53,12 @@ def _moment(seconds: float) -> dt.datetime:
 
 def begin(flow: Flow, start: Start, routing: Routing | None = None,
           busy: frozenset[str] = frozenset(), rotation: int = 0,
-          recorded: Sequence[tuple[str, ...]] | None = None) -> tuple[CallState, Reply]:
+          recorded: Sequence[tuple[str, ...]] | None = None,
+          live: Live | None = None) -> tuple[CallState, Reply]:
     state = CallState(flow=flow.name, version=flow.version, to=start.to, started_at=start.at,
                       region=start.region, region_source=start.region_source,
                       caller_key=start.caller_key, rotation=rotation)
-    turn = Turn(flow, state, Live(_moment(start.at), busy), routing, recorded)
+    turn = Turn(flow, state, live or Live(_moment(start.at), busy), routing, recorded)
     _run(turn, flow.start)
     return state, turn.reply()
 
@@ -70,13 +72,14 @@ def resume(flow: Flow, state: CallState, event: Event, live: Live,
         state.rotation = event.number
         return None
     if isinstance(event, Accepted):
-        state.accepted = event.leg
+        state.accepted, state.accepted_at = event.leg, event.at
         return None
     if isinstance(event, OUTSIDE_THE_FLOW):  # the safe path's marks: for the record only
         return None
     turn = Turn(flow, state, live, routing, recorded)
     if isinstance(event, Ended):
         state.finished = True
+        state.ended_at = event.at
         state.end_status = event.status
         state.duration = event.duration
         turn.hangup()
@@ -94,6 +97,8 @@ def resume(flow: Flow, state: CallState, event: Event, live: Live,
             _run(turn, step.on_dial(turn, event))
             if state.connected_to and state.answered_after is None:
                 state.answered_after = max(0.0, event.at - state.started_at)
+        elif isinstance(event, Tick):
+            _run(turn, step.on_tick(turn))
     except StaleEvent:
         # A webhook the current step does not expect (a replay, or out of order): repeat the
         # instruction in force instead of guessing.
@@ -103,23 +108,32 @@ def resume(flow: Flow, state: CallState, event: Event, live: Live,
 
 
 def replay(flow: Flow, events: Sequence[Event], routing: Routing | None = None,
-           busy: frozenset[str] = frozenset()) -> tuple[CallState, Reply]:
+           busy: frozenset[str] = frozenset(), line: LineView | None = None,
+           live: bool = False) -> tuple[CallState, Reply]:
     """Rebuild a call from its log; the reply answers the last event from the caller's side.
 
-    `busy` (operators on other calls now) applies to the newest event only.
+    `busy` (operators on other calls now) and `line` (the waiting line as this call sees it)
+    apply to the newest event only; `live` says the newest event is being answered now, so a
+    decision that needs the line it was not given raises NeedsLine (a replay for a record or
+    a whisper sees an empty line instead).
     """
     if not events or not isinstance(events[0], Start):
         raise FlowRuntimeError("the call's log does not begin with its start")
     last = answering(events)
     routed = {e.turn: e.choices for e in events if isinstance(e, Routed)}
     rotation = next((e.number for e in events[1:2] if isinstance(e, Rotation)), 0)
-    state, reply = begin(flow, events[0], routing, busy if last == 0 else frozenset(), rotation,
-                         routed.get(0))
+
+    def moment(index: int, at: float) -> Live:
+        newest = index == last
+        return Live(_moment(at), busy if newest else frozenset(), newest and live,
+                    line if newest else None)
+
+    state, reply = begin(flow, events[0], routing, rotation=rotation, recorded=routed.get(0),
+                         live=moment(0, events[0].at))
     at = events[0].at
     for index, event in enumerate(events[1:], start=1):
         at = event_time(event) or at
-        live = Live(_moment(at), busy if index == last else frozenset())
-        reply = resume(flow, state, event, live, routing, routed.get(index)) or reply
+        reply = resume(flow, state, event, moment(index, at), routing, routed.get(index)) or reply
     return state, reply
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ivr.engine.model import CallState, Dial, Gather, Hangup, Instruction, Reply, Speech
+from ivr.engine.model import CallState, Dial, Gather, Hangup, Hold, Instruction, Reply, Speech
 from ivr.routing.legs import Leg, Query
 
 if TYPE_CHECKING:
@@ -20,17 +20,40 @@ class FlowRuntimeError(Exception):
     """The flow could not produce a reply; the web layer answers with the safe TwiML instead."""
 
 
+class NeedsLine(Exception):
+    """A route with a waiting line needs to see the line to decide: the web layer reads it
+    and asks again (only the newest event of a call ever needs it). It carries what the line
+    needs of this call: its query and the consultants not to offer it now."""
+
+    def __init__(self, query: Query, declined: frozenset[str]) -> None:
+        super().__init__("the waiting line is needed")
+        self.query = query
+        self.declined = declined
+
+
+@dataclass(frozen=True)
+class LineView:
+    """The waiting line as one call sees it at this moment (read from the shared store)."""
+
+    offer: str | None = None  # the consultant whose turn it is to take this call, if any
+    ahead: int = 0  # callers ahead of this call (all who wait, if it has not joined yet)
+    could_take: int = 0  # consultants on duty now who could take this call, busy or not
+    talk_seconds: float = 0.0  # how long conversations last lately (0: not known yet)
+
+
 @dataclass(frozen=True)
 class Live:
     """What the engine may know of the world when it handles one event.
 
     `at` is the event's own time, so replaying a call's log gives the same roster answers.
-    `busy` (operators already on a call) is only known for the newest event; for older events
-    it is empty, which can only add candidates, never end a route early.
+    `busy` (operators already on a call) and the waiting line are only known for the newest
+    event; older events take the decisions the log recorded (`Routed`).
     """
 
     at: dt.datetime
     busy: frozenset[str] = frozenset()
+    newest: bool = False
+    line: LineView | None = None
 
 
 class Turn:
@@ -47,6 +70,20 @@ class Turn:
         self.then: Instruction | None = None
         self.recorded = list(recorded) if recorded is not None else None
         self.decisions: list[tuple[str, ...]] = []  # made now, for the log
+        self.changed = True
+
+    @property
+    def now(self) -> float:
+        return self.live.at.timestamp()
+
+    def line(self, declined: frozenset[str] = frozenset()) -> LineView:
+        """The waiting line now; NeedsLine when the web layer has not read it yet. A replay of
+        an older event without a recorded decision sees an empty line."""
+        if self.live.line is not None:
+            return self.live.line
+        if self.live.newest:
+            raise NeedsLine(self.query(), declined)
+        return LineView()
 
     def recorded_choice(self) -> tuple[str, ...] | None:
         """The legs a route rang at this point when the call was live, if the log says."""
@@ -77,10 +114,17 @@ class Turn:
         self.state.ringing = tuple(leg.id for leg in dial.legs)
         self.then = dial
 
+    def hold(self, timeout: int) -> None:
+        self.then = Hold(timeout)
+
     def hangup(self) -> None:
         self.then = Hangup()
+
+    def unchanged(self) -> None:
+        """This event changed nothing worth keeping (a poll of the line that only holds)."""
+        self.changed = False
 
     def reply(self) -> Reply:
         if self.then is None:
             raise FlowRuntimeError(f"step '{self.state.step}' gave no instruction")
-        return Reply(tuple(self.speech), self.then, tuple(self.decisions))
+        return Reply(tuple(self.speech), self.then, tuple(self.decisions), self.changed)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.languages import SAY_VOICES
-from ivr.library.catalogue import AUDIO_SUFFIXES, Catalogue
+from ivr.library.catalogue import AUDIO_SUFFIXES, Catalogue, is_sound
 from ivr.library.files import FolderSource
 from ivr.library.pipeline import Options, check
 from ivr.library.recordings import (
@@ -94,11 +94,21 @@ def check_audio(flows_dir: Path, audio_dir: Path) -> tuple[Catalogue, list[Findi
     return catalogue, findings
 
 
+# A soft two-note chime every two seconds, four seconds in all: quiet enough to wait with,
+# present enough that nobody thinks the line has dropped.
+TONE = ["synth", "0.35", "sine", "523.25", "sine", "659.25", "fade", "q", "0.05", "0.35", "0.2",
+        "vol", "0.15", "pad", "0.15", "1.5", "repeat", "1"]
+
+
 def render(text: str, language: str, out: Path) -> None:
-    for tool in ("espeak-ng", "sox"):
+    for tool in ("sox",) if is_sound(text) else ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             raise ToolMissing(f"{tool} is not installed (Debian/Ubuntu: apt-get install {tool})")
     out.parent.mkdir(parents=True, exist_ok=True)
+    if is_sound(text):
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
+                        str(out), *TONE], check=True, capture_output=True)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
         subprocess.run(["espeak-ng", "-v", ESPEAK_VOICES[language], "-s", str(WORDS_PER_MINUTE),

@@ -88,6 +88,12 @@ class ExtraPrompt:
     texts: Mapping[str, str]
 
 
+def is_sound(text: str) -> bool:
+    """A text in square brackets describes a sound (a hold tone), not words to speak."""
+    text = text.strip()
+    return text.startswith("[") and text.endswith("]")
+
+
 # (language, prompt id) -> the recording the working files have for it, if any
 FindRecording = Callable[[str, str], Recording | None]
 
@@ -144,6 +150,11 @@ def read_catalogue(data: Node, name: str, seed: str, extra: Mapping[str, ExtraPr
             if rec is not None:
                 recordings[language] = rec
                 digest.update(rec.version.encode())
+            elif is_sound(text) and require_recordings:
+                problems.append(Problem(file, where, prompt_id, _(
+                    "no recording audio/{language}/{prompt_id}.wav: a text in square brackets "
+                    "is a sound, which no voice can read (`ivr audio build` makes a hold "
+                    "tone)").format(language=language, prompt_id=prompt_id)))
             elif language not in SAY_VOICES and require_recordings:
                 problems.append(Problem(file, where, prompt_id, _(
                     "no recording audio/{language}/{prompt_id}.wav, and no Twilio voice "

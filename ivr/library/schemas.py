@@ -131,13 +131,23 @@ def regions_schema() -> dict[str, Any]:
 
 
 def scenarios_schema() -> dict[str, Any]:
-    scenario = {"type": "object", "additionalProperties": False, "properties": {
-        "name": {"type": "string"}, "at": {"type": "string"}, "to": {"type": "string"},
-        "caller": {"type": "string"},
+    seconds = {"type": "number", "minimum": 0, "maximum": 86400}
+    call = {
+        "to": {"type": "string"}, "caller": {"type": "string"},
         "press": {"type": "array", "items": {"type": ["string", "integer", "null"]}},
         "answers": {"type": "array", "items": {"enum": list(ANSWERS)}},
+        "talks": seconds, "after": seconds,
+        "while_waiting": {"type": "object", "additionalProperties": False, "required": ["after"],
+                          "properties": {"after": seconds,
+                                         "press": {"type": ["string", "integer"]},
+                                         "hangs_up": {"type": "boolean"}}},
         "expect": {"type": "object", "additionalProperties": False,
-                   "properties": {key: {} for key in EXPECT_KEYS}}}}
+                   "properties": {key: {} for key in EXPECT_KEYS}}}
+    scenario = {"type": "object", "additionalProperties": False, "properties": {
+        "name": {"type": "string"}, "at": {"type": "string"}, **call,
+        "callers": {"type": "array", "minItems": 1,
+                    "items": {"type": "object", "additionalProperties": False,
+                              "properties": call}}}}
     return {"$schema": DRAFT, "title": "ivr flow scenarios", "type": "object",
             "additionalProperties": False, "required": ["scenarios"],
             "properties": {"defaults": scenario, "scenarios": {"type": "array",

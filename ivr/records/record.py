@@ -63,6 +63,8 @@ class CallRecord:
     outcome: str
     fault: str | None = None  # why the call took the safe path, if it did
     closed_by: str = "status"  # Twilio's final status, or the sweep
+    line_seconds: int | None = None  # time in a waiting line, if the caller joined one
+    route_wait_seconds: int | None = None  # from reaching the consultants to answered or gone
 
     def payload(self) -> dict[str, Any]:
         data = asdict(self)
@@ -112,6 +114,8 @@ def outcome(flow: Flow, state: CallState) -> str:
         return "connected"
     if state.end_status in UNANSWERED_CALL:
         return "failed"
+    if state.line_since is not None:
+        return "caller-hung-up-while-waiting"
     if state.exhausted:
         return "no-one-answered"
     step = flow.steps.get(state.step)
@@ -141,8 +145,22 @@ def build_record(key: str, flow: Flow, state: CallState, safe: SafePath = SafePa
         region_source=state.region_source if state.region else "unknown",
         menu_path=tuple(state.path), silent=state.silent, emergency=state.emergency,
         destination=destination, operator=state.operator, outcome=result, fault=safe.fault,
-        closed_by=closed_by,
+        closed_by=closed_by, **_waits(state),
     )
+
+
+def _waits(state: CallState) -> dict[str, int | None]:
+    """How long the caller waited: in line, and at the consultants' route until answered."""
+    end = state.ended_at if state.ended_at is not None else state.started_at + (state.duration or 0)
+    line = state.line_seconds
+    if state.line_since is not None:  # still in line when the call ended
+        line = (line or 0.0) + max(0.0, end - state.line_since)
+    route = None
+    if state.route_reached_at is not None:
+        left = state.route_left_at if state.route_left_at is not None else end
+        route = max(0.0, left - state.route_reached_at)
+    return {"line_seconds": None if line is None else round(line),
+            "route_wait_seconds": None if route is None else round(route)}
 
 
 def record_from_log(key: str, events: Sequence[Event], versions: Versions,

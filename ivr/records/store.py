@@ -52,6 +52,8 @@ call_records = sa.Table(
     sa.Column("outcome", sa.String(40), nullable=False),
     sa.Column("fault", sa.String(16)),  # why the call took the safe path, if it did
     sa.Column("closed_by", sa.String(8), nullable=False, server_default="status"),
+    sa.Column("line_seconds", sa.Integer),  # in a waiting line, if the caller joined one
+    sa.Column("route_wait_seconds", sa.Integer),  # at the consultants' route, until answered
 )
 call_categories = sa.Table(
     "call_categories", metadata,

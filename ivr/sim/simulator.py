@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.error import HTTPError
@@ -25,7 +25,15 @@ from twilio.request_validator import RequestValidator
 from ivr.calls import simulation
 from ivr.library.catalogue import Catalogue
 
-MAX_REQUESTS = 200
+MAX_REQUESTS = 2000  # a call waiting half an hour in line asks about every five seconds
+# How long things take on a simulated call, in seconds of the simulation's clock.
+PROMPT_SECONDS = 3.0  # a prompt whose recording's length is not known
+RING_SECONDS = 5.0  # until a phone that answers is picked up
+WHISPER_SECONDS = 6.0  # the operator hears who is calling and presses 1
+SHORT_SECONDS = {"busy": 2.0, "failed": 1.0, "canceled": 5.0}  # how soon a dial gives up
+TALK_SECONDS = 30.0  # a conversation, unless the caller says otherwise
+WAIT_PATH = "/voice/wait"
+HOLD_TONE = "hold_tone"
 ANSWERED = ("completed", "answered")  # the phone answers (and its person presses 1 if asked)
 DECLINED = "declined"  # the phone answers, but nobody presses 1 (a voicemail, a busy person);
 # a line without a whisper (a regional centre, the national line) is put through all the same
@@ -34,6 +42,7 @@ HANG_UP = "hang up"  # a "key" that hangs up instead: the caller leaves in the m
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 Keys = Callable[[], str | None]
 Answers = Callable[[str], str]
+WhileWaiting = Callable[[float], str | None]  # seconds in line -> a key, HANG_UP, or nothing
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,8 @@ class Transcript:
     responses: list[str] = field(default_factory=list)
     status_codes: list[int] = field(default_factory=list)
     ended: str = ""
+    seconds: float = 0.0  # how long the call lasted on the simulation's clock
+    waited: float | None = None  # seconds on hold in a waiting line, if the caller waited
 
     @property
     def prompts(self) -> list[tuple[str | None, str | None]]:
@@ -129,8 +140,14 @@ class SimulatedCall:
                  caller: str = "+77011234567", to: str = "+77172000150",
                  echo: Callable[[str], None] | None = None, mark: bool = False,
                  method: str = "POST", tokens: bool = True,
-                 again: Callable[[], bool] | None = None) -> None:
+                 again: Callable[[], bool] | None = None,
+                 durations: Mapping[str, float] | None = None, talk: float = TALK_SECONDS,
+                 while_waiting: WhileWaiting | None = None) -> None:
         self.client = client
+        self.durations = durations or {}  # prompt id: seconds its recording lasts
+        self.talk = talk  # seconds a conversation lasts once someone answers
+        self.while_waiting = while_waiting or (lambda seconds: None)
+        self._hold_started: float | None = None
         self.method = method  # how the number's Voice URL and Status Callback are set
         self.tokens = tokens  # send an idempotency token with each request, as Twilio does
         self.again = again or (lambda: False)  # deliver this request a second time?
@@ -198,11 +215,12 @@ class SimulatedCall:
                      if language and p.texts.get(language) == text), None) if catalogue else None
         return Heard(said, language, text, "say")
 
-    def hear(self, verb: ET.Element) -> None:
+    def hear(self, verb: ET.Element) -> Heard:
         heard = self.heard_from(verb)
         self.transcript.heard.append(heard)
         voice = "  (Twilio voice)" if heard.via == "say" else ""
         self.echo(f"caller hears [{heard.language or '?'}] {heard.text}{voice}")
+        return heard
 
     def operator_leg(self, number: ET.Element, accept: bool) -> bool:
         """The operator's phone answers: Twilio runs the whisper on their leg. True if bridged."""
@@ -228,68 +246,133 @@ class SimulatedCall:
         return True
 
     def run(self, keys: Keys | None = None, answers: Answers | None = None,
-            status: bool = True) -> Transcript:
-        """Place the call and follow it to its end; then send the final status callback."""
+            status: bool = True, advance: Callable[[float], None] | None = None) -> Transcript:
+        """Place the call and follow it to its end; then send the final status callback.
+        With `advance`, the router's clock moves on by the time each step takes."""
+        for seconds in self.steps(keys, answers, status):
+            if advance is not None:
+                advance(seconds)
+        return self.transcript
+
+    def steps(self, keys: Keys | None = None, answers: Answers | None = None,
+              status: bool = True) -> Iterator[float]:
+        """The call, one webhook at a time: each is sent when the generator is resumed, and
+        it yields how many seconds pass (prompts played, phones ringing, a conversation)
+        before the next one. Several calls interleave on one clock this way."""
         keys = keys or press([])
         answers = answers or answer([])
         document = self.post("/voice", method=self.method)
         for _ in range(MAX_REQUESTS):
-            next_url = self.follow(document, keys, answers)
+            next_url, seconds = self.follow(document, keys, answers)
+            self.transcript.seconds += seconds
+            yield seconds
             if next_url is None:
                 break
             document = self.post(*next_url)
         else:
             raise AssertionError(f"the call did not end after {MAX_REQUESTS} webhooks")
+        self._end_hold()
         if status:
-            self.post("/voice/status", {"CallStatus": "completed", "CallDuration": "60"},
+            self.post("/voice/status", {"CallStatus": "completed",
+                                        "CallDuration": str(round(self.transcript.seconds))},
                       method=self.method)
-        return self.transcript
+
+    def _played(self, heard: Heard) -> float:
+        return self.durations.get(heard.prompt or "", PROMPT_SECONDS)
+
+    def _start_hold(self, at: float) -> None:
+        if self._hold_started is None:
+            self._hold_started = at
+            if self.transcript.waited is None:
+                self.transcript.waited = 0.0
+            self.echo("caller waits on hold")
+
+    def _end_hold(self) -> None:
+        if self._hold_started is not None and self.transcript.waited is not None:
+            held = self.transcript.seconds - self._hold_started
+            self.transcript.waited += held
+            self.echo(f"... after {held:.0f} s on hold")
+        self._hold_started = None
 
     def follow(self, document: ET.Element, keys: Keys,
-               answers: Answers) -> tuple[str, dict[str, str]] | None:
-        """Play one TwiML document; return the next webhook Twilio would make, if any."""
+               answers: Answers) -> tuple[tuple[str, dict[str, str]] | None, float]:
+        """Play one TwiML document: the next webhook Twilio would make, if any, and the
+        seconds that pass before it."""
+        seconds = 0.0
+        redirect = next((v for v in document if v.tag == "Redirect"), None)
+        holding = redirect is not None and \
+            urlsplit((redirect.text or "").strip()).path == WAIT_PATH
         for verb in document:
             if verb.tag in ("Play", "Say"):
-                self.hear(verb)
+                seconds += self._played(self.hear(verb))
             elif verb.tag == "Gather":
                 for inner in verb:
-                    self.hear(inner)
-                key = keys()
+                    heard = self.heard_from(inner)
+                    if holding and heard.prompt == HOLD_TONE:
+                        self._start_hold(self.transcript.seconds + seconds)
+                        self.transcript.heard.append(heard)
+                    else:
+                        self.hear(inner)
+                    seconds += self._played(heard)
+                if holding:
+                    start = self._hold_started if self._hold_started is not None else 0.0
+                    key = self.while_waiting(self.transcript.seconds + seconds - start)
+                else:
+                    key = keys()
                 if key == HANG_UP:
+                    self._end_hold()
                     self.transcript.ended = "caller hung up"
                     self.echo("caller hangs up")
-                    return None
-                self.echo(f"caller presses {key}" if key else "caller presses nothing")
+                    return None, seconds
                 if key:
-                    return verb.get("action", ""), {"Digits": key}
+                    self._end_hold()
+                    self.echo(f"caller presses {key}")
+                    return (verb.get("action", ""), {"Digits": key}), seconds
+                if not holding:
+                    self.echo("caller presses nothing")
+                seconds += float(verb.get("timeout", "5"))
             elif verb.tag == "Redirect":
-                return (verb.text or "").strip(), {}
+                return ((verb.text or "").strip(), {}), seconds
             elif verb.tag == "Dial":
-                numbers = [n for n in verb if n.tag == "Number"]
-                dialled = ",".join((n.text or "").strip() for n in numbers)
-                outcome = answers(dialled)
-                self.echo(f"router dials {dialled}: {outcome}")
-                status, bridged = outcome, outcome in ANSWERED
-                if outcome in (*ANSWERED, DECLINED) and numbers:
-                    status = "completed"
-                    if numbers[0].get("url"):
-                        bridged = self.operator_leg(numbers[0], accept=outcome != DECLINED)
-                    else:  # a line without a whisper is put through when it answers
-                        outcome, bridged = "completed", True
-                self.transcript.dialled.append(
-                    (dialled, NOT_BRIDGED if outcome in ANSWERED and not bridged else outcome))
-                self.transcript.dial_actions.append(verb.get("action", ""))
-                if verb.get("action"):
-                    return verb.get("action", ""), {"DialCallStatus": status,
-                                                    "DialBridged": "true" if bridged else "false"}
+                self._end_hold()
+                after, seconds_ = self._dial(verb, answers)
+                return after, seconds + seconds_
             elif verb.tag == "Hangup":
                 self.transcript.ended = "hangup"
                 self.echo("router hangs up")
-                return None
+                return None, seconds
             elif verb.tag == "Pause":
-                continue
+                seconds += float(verb.get("length", "1"))
             else:
                 raise AssertionError(f"unexpected TwiML verb <{verb.tag}>")
         self.transcript.ended = "end of document"
         self.echo("call ends")
-        return None
+        return None, seconds
+
+    def _dial(self, verb: ET.Element, answers: Answers
+              ) -> tuple[tuple[str, dict[str, str]] | None, float]:
+        numbers = [n for n in verb if n.tag == "Number"]
+        dialled = ",".join((n.text or "").strip() for n in numbers)
+        outcome = answers(dialled)
+        self.echo(f"router dials {dialled}: {outcome}")
+        status, bridged = outcome, outcome in ANSWERED
+        seconds = SHORT_SECONDS.get(outcome, float(verb.get("timeout", "30")))
+        talked = 0.0
+        if outcome in (*ANSWERED, DECLINED) and numbers:
+            status = "completed"
+            seconds = RING_SECONDS
+            if numbers[0].get("url"):
+                bridged = self.operator_leg(numbers[0], accept=outcome != DECLINED)
+                seconds += WHISPER_SECONDS
+            else:  # a line without a whisper is put through when it answers
+                outcome, bridged = "completed", True
+            talked = self.talk if bridged else 0.0
+        self.transcript.dialled.append(
+            (dialled, NOT_BRIDGED if outcome in ANSWERED and not bridged else outcome))
+        self.transcript.dial_actions.append(verb.get("action", ""))
+        if not verb.get("action"):
+            return None, seconds + talked
+        result = {"DialCallStatus": status, "DialBridged": "true" if bridged else "false"}
+        if talked:
+            result["DialCallDuration"] = str(round(talked))
+        return (verb.get("action", ""), result), seconds + talked

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from ivr.calls.keys import Keys
+from ivr.calls.line import Line
 from ivr.calls.log import CallLog
 from ivr.calls.pseudonyms import CallerKeys
 from ivr.clock import check_kazakhstan_offset
@@ -28,6 +29,7 @@ from ivr.records.spool import Spool
 from ivr.redis_url import connect
 from ivr.settings import ConfigError, Settings
 from ivr.web import public, tags, voice
+from ivr.web.context import Voice
 from ivr.web.signature import SignatureCheck
 from ivr.web.twiml import Renderer, SafePath
 
@@ -59,12 +61,12 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] = ti
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["MAX_FORM_MEMORY_SIZE"] = MAX_BODY_BYTES
     app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
-    voice.init_app(app, voice.Voice(
+    voice.init_app(app, Voice(
         settings=settings, library=library, safe=SafePath(renderer, numbers),
         signatures=SignatureCheck(settings.twilio_auth_token, settings.public_base_url),
         redis=client, calls=CallLog(client, settings.call_ttl_seconds, keys, clock),
         caller_keys=CallerKeys(client, keys, clock, settings.hmac_secret),
-        spool=Spool(settings.spool_dir),
+        spool=Spool(settings.spool_dir), line=Line(client, keys, clock),
         clock=clock,
     ))
     app.register_blueprint(public.bp)

@@ -16,7 +16,7 @@ import redis
 from flask import Blueprint, Response, abort, jsonify, send_file
 
 from ivr.web import twiml
-from ivr.web.voice import voice
+from ivr.web.context import voice
 
 bp = Blueprint("public", __name__)
 AUDIO_MAX_AGE = 365 * 24 * 3600  # a name is never reused for other content

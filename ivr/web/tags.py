@@ -27,7 +27,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ivr.records.store import RecordStore, StoreError
 from ivr.records.tags import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, tag_call
-from ivr.web.voice import voice
+from ivr.web.context import voice
 
 bp = Blueprint("tags", __name__, url_prefix="/api")
 log = logging.getLogger("ivr.tags")

@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import Dial as DialVerb
 from twilio.twiml.voice_response import Gather as GatherVerb
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.engine.model import Dial, Gather, Hangup, Reply, Speech
+from ivr.engine.model import Dial, Gather, Hangup, Hold, Reply, Speech
 from ivr.engine.safe import ALL_BUSY, FALLBACK, HOLD, SAFE_LANGUAGES
 from ivr.languages import SAY_VOICES
 from ivr.library.catalogue import Catalogue
@@ -25,6 +25,7 @@ from ivr.routing.legs import Leg, line_leg
 
 VOICE_PATH = "/voice"  # the number's Voice URL
 GATHER_PATH = "/voice/gather"
+WAIT_PATH = "/voice/wait"  # a caller waiting in line: the hold loop asks again
 DIAL_PATH = "/voice/dial"
 STATUS_PATH = "/voice/status"  # the number's Status Callback
 FALLBACK_PATH = "/voice/fallback"  # the number's Fallback URL
@@ -71,21 +72,25 @@ class Renderer:
                 dial.number(leg.number)
         response.append(dial)
 
-    def render(self, reply: Reply, token: str = "", turn: int = 0) -> str:
+    def render(self, reply: Reply, token: str = "", turn: int = 0, round_: int = 0) -> str:
         """TwiML for the caller. The action URLs carry the call's `turn` (the place in its log
         of the event this answers, plus one), so each answer's URLs are its own: a repeated
         delivery of a webhook is then told apart from the same key pressed again in the next
-        menu, and is answered with the very same TwiML."""
+        menu, and is answered with the very same TwiML. A hold's next poll also carries its
+        `round_` (the moment of asking), which tells one poll from the next."""
         response = VoiceResponse()
         then = reply.then
-        if isinstance(then, Gather):
+        if isinstance(then, Gather | Hold):
             action = self.url(f"{GATHER_PATH}?{urlencode({'t': turn})}")
             gather = GatherVerb(input="dtmf", num_digits=1, timeout=then.timeout,
                                 finish_on_key="", action=action, method="POST")
             for speech in reply.speech:
                 self.speak(gather, speech)
             response.append(gather)
-            # No key before the timeout: Twilio moves on to the next verb, which reports silence.
+            # No key before the timeout: Twilio moves on to the next verb. In a menu that
+            # reports silence; on hold it asks the line again.
+            if isinstance(then, Hold):
+                action = self.url(f"{WAIT_PATH}?{urlencode({'t': turn, 'r': round_})}")
             response.redirect(action, method="POST")
             return str(response)
         for speech in reply.speech:

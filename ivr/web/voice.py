@@ -15,180 +15,41 @@ delivery as seen, and a repeated one is answered from the call's log as it stand
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import redis
-from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.datastructures import MultiDict
+from flask import Blueprint, Flask, Response, request
 
-from ivr.calls import simulation
-from ivr.calls.log import CallLog
-from ivr.calls.pseudonyms import CallerKeys, call_key, url_token
+from ivr.calls.pseudonyms import call_key
 from ivr.engine import replay
-from ivr.engine.flow import Flow
-from ivr.engine.model import (
-    Accepted,
-    Dial,
-    DialResult,
-    Digits,
-    Ended,
-    Event,
-    Fault,
-    Routed,
-    SafeDial,
-    Start,
-)
-from ivr.engine.runner import answering
+from ivr.engine.model import Accepted, DialResult, Digits, Ended, Fault, SafeDial, Start
 from ivr.engine.steps import DTMF_KEYS
 from ivr.engine.whisper import whisper
-from ivr.library.live import Library
-from ivr.library.snapshot import Snapshot
 from ivr.library.versions import flow_of
-from ivr.records.record import (
-    enqueue_record,
-    lost_log_record,
-    record_from_log,
-    seconds_of,
-    spool_entry,
-    spool_event,
-)
-from ivr.records.spool import Spool
-from ivr.routing import Routing
+from ivr.records.record import enqueue_record, lost_log_record, record_from_log, seconds_of, spool_entry
 from ivr.routing.legs import LEG_ID, operator_of
-from ivr.settings import Settings
-from ivr.web import twiml
-from ivr.web.signature import SignatureCheck
-from ivr.web.twiml import Renderer, SafePath
+from ivr.web import decide, twiml
+from ivr.web.context import (
+    BadWebhook,
+    VersionNotHere,
+    Voice,
+    answer,
+    call_key_of_request,
+    delivery,
+    forbidden,
+    param,
+    params,
+    simulated,
+    voice,
+)
 
 log = logging.getLogger("ivr.webhooks")
 bp = Blueprint("voice", __name__)
 operator_bp = Blueprint("operator", __name__)
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
-MAX_EVENTS = 300  # a real call has a few dozen; beyond this, replaying would cost too much
-RESERVE_ATTEMPTS = 3  # phones taken by another call meanwhile: choose again, this often
-IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 METHODS = ["GET", "POST"]  # a number's URLs may be set to either
-
-
-class BadWebhook(Exception):
-    """The request lacks what every Twilio voice webhook carries."""
-
-
-class VersionNotHere(Exception):
-    """The call started on a version this process has not loaded (it is being loaded now)."""
-
-
-@dataclass(frozen=True)
-class Voice:
-    """Everything the views need, assembled once by the app factory."""
-
-    settings: Settings
-    library: Library
-    safe: SafePath  # built at start-up: the answer when even the version in force fails
-    signatures: SignatureCheck
-    redis: redis.Redis
-    calls: CallLog
-    caller_keys: CallerKeys
-    spool: Spool
-    clock: Callable[[], float] = time.time  # seconds since the epoch; tests fix it
-
-    def snapshot(self, started: Start | None = None) -> Snapshot:
-        """The version in force, or the one the call started on when `started` is given."""
-        if started is None or not started.published:
-            return self.library.current
-        found = self.library.get(started.published)
-        if found is None:
-            raise VersionNotHere(started.published)
-        return found
-
-    def flow(self, started: Start) -> tuple[Flow, Routing, Snapshot]:
-        snapshot = self.snapshot(started)
-        found = flow_of(snapshot, started)
-        if found is None:
-            raise BadWebhook(f"the call's flow '{started.flow}' is not in its version")
-        return *found, snapshot
-
-    def renderer(self, snapshot: Snapshot) -> Renderer:
-        return Renderer(snapshot.catalogue, self.settings.public_base_url or "",
-                        self.settings.caller_id or "")
-
-    def safe_path(self) -> SafePath:
-        """The safe path with the recordings in force; the one built at start-up if even
-        that fails (it needs neither Redis nor the flow engine)."""
-        try:
-            snapshot = self.library.current
-            numbers = self.settings.fallback_numbers or snapshot.national_numbers
-            return SafePath(self.renderer(snapshot), numbers or self.safe.numbers)
-        except Exception:
-            return self.safe
-
-    def keep(self, entry: dict[str, object]) -> None:
-        """Spool an entry while Redis is away; if even that fails, say so loudly, with the
-        entry (pseudonymous) in the log, where it can be recovered by hand."""
-        try:
-            self.spool.add(entry)
-        except Exception as exc:
-            log.critical("Redis is unreachable and the spool %s cannot be written (%s): this "
-                         "entry of a call's record is kept only here: %s", self.spool.folder,
-                         exc, json.dumps(entry))
-
-    def note(self, key: str, event: Event) -> None:
-        """Add a mark to a call's log, or to the spool while Redis is away."""
-        try:
-            self.calls.note(key, event)
-        except redis.RedisError:
-            self.keep(spool_event(key, event))
-
-
-def voice() -> Voice:
-    ctx: Voice = current_app.extensions["ivr.voice"]
-    return ctx
-
-
-def params() -> MultiDict[str, str]:
-    """Twilio's parameters: the query of a GET, the form of a POST; empty when the body cannot
-    be read (too large, or not a form), which the signature check then refuses."""
-    if request.method == "GET":
-        return request.args
-    try:
-        return request.form
-    except Exception:  # werkzeug raises several kinds for bodies it will not read
-        return MultiDict()
-
-
-def param(name: str, default: str = "") -> str:
-    return params().get(name, default)
-
-
-def simulated() -> bool:
-    return simulation.is_simulated(voice().settings.twilio_auth_token, params())
-
-
-def delivery() -> str:
-    """What identifies this delivery of a webhook: Twilio's idempotency token, or else the
-    request itself (its URL names the call's turn, so the same key pressed in the next menu is
-    a different request)."""
-    token = request.headers.get(IDEMPOTENCY_HEADER, "")
-    if token:
-        return "t:" + token[:200]
-    seen = [request.method, request.path, request.query_string.decode("latin-1"),
-            *sorted(f"{k}={v}" for k, v in params().items(multi=True))]
-    return "p:" + hashlib.sha256("\n".join(seen).encode()).hexdigest()[:32]
-
-
-def answer(body: str) -> Response:
-    return Response(body, status=200, mimetype=twiml.XML)
-
-
-def forbidden(why: str) -> Response:
-    return Response(f"Forbidden: {why}\n", status=403, mimetype="text/plain")
 
 
 def check_signature() -> Response | None:
@@ -262,44 +123,6 @@ def operator_hangs_up(exc: Exception) -> Response:
     return answer(twiml.hang_up())
 
 
-def _key() -> str:
-    sid = param("CallSid")
-    if not sid:
-        raise BadWebhook("no CallSid")
-    return call_key(voice().settings.hmac_secret, sid)
-
-
-def _advance(event: Event, release: tuple[str, ...] = ()) -> Response:
-    ctx = voice()
-    key = _key()
-    appended = ctx.calls.append(key, event, release, delivery())
-    events = appended.events
-    start = events[0]
-    if not isinstance(start, Start):
-        raise BadWebhook("a webhook for a call whose start we do not know")
-    if len(events) > MAX_EVENTS:
-        raise BadWebhook(f"more than {MAX_EVENTS} webhooks for one call")
-    flow, routing, snapshot = ctx.flow(start)
-    token = url_token(ctx.settings.hmac_secret, param("CallSid"))
-    # This call's own ringing phones are not taken from it by a repeated delivery.
-    busy = appended.busy - {op for op in map(operator_of, appended.own_legs) if op}
-    turn = answering(events)
-    for attempt in range(RESERVE_ATTEMPTS):
-        _, reply = replay(flow, events, routing, busy)
-        if not reply.routed:  # nothing decided now (a repeated delivery: as the log says)
-            break
-        dial = reply.then if isinstance(reply.then, Dial) else None
-        legs = [(leg.operator, leg.id) for leg in dial.legs if leg.operator] if dial else []
-        last = attempt == RESERVE_ATTEMPTS - 1
-        taken = ctx.calls.routed(key, Routed(turn, reply.routed), legs,
-                                 dial.timeout if dial else 0, token,
-                                 reserve=bool(legs) and not start.simulated and not last)
-        if not taken:
-            break
-        busy = busy | taken  # another caller got them first: ring someone else
-    return answer(ctx.renderer(snapshot).render(reply, token, turn + 1))
-
-
 def incoming() -> Response:
     ctx = voice()
     to = param("To")
@@ -312,30 +135,43 @@ def incoming() -> Response:
         region, source = regions.by_landline(param("From")), "hint"
     is_simulated = simulated()
     caller_key = None if is_simulated else ctx.caller_keys.key(param("From"))
-    return _advance(Start(flow.name, flow.version, to[:64], ctx.clock(),
-                          region.id if region else None, source if region else "unknown",
-                          caller_key, snapshot.version, is_simulated))
+    return answer(decide.advance(Start(
+        flow.name, flow.version, to[:64], ctx.clock(), region.id if region else None,
+        source if region else "unknown", caller_key, snapshot.version, is_simulated)).body)
 
 
 def gathered() -> Response:
     digits = param("Digits")[:1]
     if digits and digits not in DTMF_KEYS:
         digits = "?"  # not a key any menu offers: counted as a wrong key
-    return _advance(Digits(digits, voice().clock()))
+    return answer(decide.advance(Digits(digits, voice().clock())).body)
+
+
+def waited() -> Response:
+    """A caller waiting in line: the hold loop asks again."""
+    return answer(decide.poll().body)
 
 
 def dialled() -> Response:
+    ctx = voice()
     legs = tuple(leg for leg in request.args.get("legs", "").split(",") if LEG_ID.match(leg))
     bridged = param("DialBridged") or None
     result = DialResult(
         status=param("DialCallStatus", "failed")[:20],
         bridged=None if bridged is None else bridged.lower() == "true",
-        legs=legs, at=voice().clock(),
+        legs=legs, at=ctx.clock(), talked=seconds_of(param("DialCallDuration")),
     )
     # A simulation marks nobody busy, so it releases nobody either: the operator it rang may
     # have taken a real call since.
-    operators = () if simulated() else tuple(op for op in map(operator_of, legs) if op)
-    return _advance(result, release=operators)
+    is_simulated = simulated()
+    operators = () if is_simulated else tuple(op for op in map(operator_of, legs) if op)
+    answered = decide.advance(result, release=operators)
+    state = answered.state
+    if state.operator in operators and state.accepted_at is not None and not is_simulated:
+        # A conversation with a consultant has ended: its length predicts waits in line.
+        ctx.line.note_talk(result.talked if result.talked is not None
+                           else max(0.0, result.at - state.accepted_at))
+    return answer(answered.body)
 
 
 def status() -> Response:
@@ -343,7 +179,7 @@ def status() -> Response:
     if call_status not in FINAL_STATUSES:
         return answer(twiml.nothing())
     ctx = voice()
-    key = _key()
+    key = call_key_of_request()
     ended = Ended(call_status, seconds_of(param("CallDuration")), ctx.clock())
     if simulated():
         ctx.calls.append(key, ended, delivery=delivery())
@@ -434,7 +270,8 @@ def operator_answer() -> Response:
 
 
 for path, view in ((twiml.VOICE_PATH, incoming), (twiml.GATHER_PATH, gathered),
-                   (twiml.DIAL_PATH, dialled), (twiml.STATUS_PATH, status),
+                   (twiml.WAIT_PATH, waited), (twiml.DIAL_PATH, dialled),
+                   (twiml.STATUS_PATH, status),
                    (twiml.FALLBACK_PATH, fallback), (twiml.SAFE_DIAL_PATH, fallback_dialled),
                    (f"{twiml.VOICE_PATH}/<path:rest>", unknown)):
     bp.add_url_rule(path, view_func=view, methods=METHODS)

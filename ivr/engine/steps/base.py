@@ -137,6 +137,10 @@ class Step:
     def on_dial(self, turn: Turn, result: DialResult) -> str | None:
         raise StaleEvent(self.id)
 
+    def on_tick(self, turn: Turn) -> str | None:
+        """A poll from the hold loop: only a route with a waiting line expects one."""
+        raise StaleEvent(self.id)
+
     def repeat(self, turn: Turn) -> None:
         """Give the current instruction again (after a stale or duplicated webhook)."""
         turn.hangup()
