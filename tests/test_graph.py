@@ -16,7 +16,8 @@ def test_mermaid_shows_every_step_and_marks_the_paths_to_a_person() -> None:
     assert result.exit_code == 0, result.output
     text = result.output
     assert text.startswith("flowchart TD\n")
-    assert 'consultant[["consultant<br/>(route: operators → regional → national)"]]' in text
+    assert ('consultant[["consultant<br/>(route: operators ⏳ line ≤ 300 s → regional → '
+            'national)"]]') in text
     assert 'greeting{{"greeting<br/>(menu)"}}' in text
     assert 'any_menu ==>|"key 0"| consultant' in text  # thick: to a person
     assert 'kazakh -.->|"next"| main_menu' in text  # dashed: taken without a key

@@ -259,3 +259,38 @@ def test_an_insert_says_whether_it_stored_the_row(store: RecordStore) -> None:
     assert store.insert(row, WINDOW) is True
     assert store.insert(row, WINDOW) is False
     assert len(store.all()) == 1
+
+
+# --- the contact-centre figures ------------------------------------------------------------------
+
+def test_service_figures_by_month_and_language(store: RecordStore) -> None:
+    november = "2026-11-10T09:00:00Z"
+    for wait in (5, 10, 15, 30, 50, 90):  # six Kazakh calls answered after these waits
+        fill(store, november, 1, language="kk", route_wait_seconds=wait, line_seconds=wait)
+    fill(store, november, 2, language="kk", outcome="caller-hung-up-while-waiting",
+         route_wait_seconds=200, line_seconds=190)
+    fill(store, november, 3, language="ru", route_wait_seconds=8)  # too few to show ...
+    fill(store, november, 6, language=None, route_wait_seconds=3)  # ... and hidden with it
+    fill(store, november, 4, language="ru", route_wait_seconds=None)  # never at the route
+    december = "2026-12-02T09:00:00Z"
+    fill(store, december, 9, language="kk", route_wait_seconds=12)
+    fill(store, december, 7, language="ru", route_wait_seconds=12)
+    fill(store, december, 6, language=None, route_wait_seconds=12)
+    data = run_report("--from", "2026-11", "--to", "2026-12", "--service")
+    rows = {(r["month"], r["language"]): r for r in data["rows"]}
+    kk = rows[("2026-11", "kk")]
+    assert kk["offered"] == 8
+    assert kk["answered_within_20s_percent"] == 37.5  # 3 of 8
+    assert kk["answered_within_60s_percent"] == 62.5  # 5 of 8
+    assert kk["speed_of_answer_seconds"] == 33.3  # (5+10+15+30+50+90) / 6
+    assert kk["abandoned_percent"] == 25.0
+    assert kk["longest_wait_seconds"] == 200
+    ru = rows[("2026-11", "ru")]
+    assert (ru["offered"], ru["hidden"], ru["speed_of_answer_seconds"]) == (None, "small", None)
+    assert (rows[("2026-11", None)]["offered"], rows[("2026-11", None)]["hidden"]) == (
+        None, "protects")
+    assert rows[("2026-12", "kk")]["answered_within_20s_percent"] == 100.0
+    table = CliRunner().invoke(main, ["report", "--month", "2026-11", "--service"]).output
+    assert "answered within 20 s" in table
+    assert "\n2026-11  ru        <5" in table
+    assert "<5: fewer than 5 calls" in table

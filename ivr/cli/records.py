@@ -11,6 +11,7 @@ import click
 from ivr.cli.common import settings
 from ivr.clock import zone
 from ivr.records import maintenance, reports
+from ivr.records import service as service_figures
 from ivr.records.store import GROUPINGS, RecordStore, StoreError
 from ivr.records.tags import tag_call
 
@@ -82,7 +83,10 @@ def records_spool() -> None:
 @click.option("--by", default="", help=f"Groupings, comma-separated: {', '.join(GROUPINGS)}.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-def report(month: str, first: str, last: str, by: str, fmt: str) -> None:
+@click.option("--service", is_flag=True, help="The contact-centre figures instead, by month "
+              "and language: calls offered to the consultants, answered within 20 s and 60 s, "
+              "speed of answer, abandoned, longest wait.")
+def report(month: str, first: str, last: str, by: str, fmt: str, service: bool) -> None:
     """Calls in a month or period, grouped as asked; counts under 5 are hidden."""
     first, last = (month, month) if month else (first, last or first)
     for value, name in ((first, "--month/--from"), (last, "--to")):
@@ -95,9 +99,16 @@ def report(month: str, first: str, last: str, by: str, fmt: str) -> None:
     if unknown:
         raise click.BadParameter(f"unknown {', '.join(unknown)}; choose from "
                                  f"{', '.join(GROUPINGS)}", param_hint="--by")
+    if service and groupings:
+        raise click.BadParameter("the service figures are always by month and language",
+                                 param_hint="--by")
     current = settings()
     store = RecordStore(current.database_url)
     store.upgrade()
+    if service:
+        figures = service_figures.build(store, first, last, zone())
+        click.echo(service_figures.render(figures, first, last, fmt), nl=False)
+        return
     built = reports.build(store, first, last, groupings, zone())
     click.echo(reports.render(built, fmt), nl=False)
 

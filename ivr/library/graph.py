@@ -24,7 +24,10 @@ ANYWHERE = "any_menu"
 def _label(step: Step) -> str:
     detail = step.TYPE
     if isinstance(step, Route):
-        detail += ": " + " → ".join(step.targets)
+        wait = step.wait
+        detail += ": " + " → ".join(
+            f"{target} ⏳ line ≤ {wait.max_seconds} s" if target == "operators" and wait else target
+            for target in step.targets)
     return f"{step.id}\\n({detail})"
 
 

@@ -253,6 +253,18 @@ class RecordStore:
             )
             return {tuple(row[:-1]): int(row[-1]) for row in rows}
 
+    def route_waits(self, start: dt.datetime, end: dt.datetime
+                    ) -> list[tuple[dt.datetime, str | None, str, int]]:
+        """(start, language, outcome, seconds at the consultants' route) of every call of the
+        period that reached a consultant route."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(call_records.c.started_at, call_records.c.language,
+                          call_records.c.outcome, call_records.c.route_wait_seconds).where(
+                    call_records.c.started_at >= start, call_records.c.started_at < end,
+                    call_records.c.route_wait_seconds.is_not(None)))
+            return [(row[0], row[1], str(row[2]), int(row[3])) for row in rows]
+
     def categorised_calls(self, start: dt.datetime, end: dt.datetime) -> int:
         with self.engine.connect() as db:
             return int(db.execute(

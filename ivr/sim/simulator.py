@@ -142,8 +142,10 @@ class SimulatedCall:
                  method: str = "POST", tokens: bool = True,
                  again: Callable[[], bool] | None = None,
                  durations: Mapping[str, float] | None = None, talk: float = TALK_SECONDS,
-                 while_waiting: WhileWaiting | None = None) -> None:
+                 while_waiting: WhileWaiting | None = None, ring: float = RING_SECONDS,
+                 whisper: float = WHISPER_SECONDS) -> None:
         self.client = client
+        self.ring, self.whisper = ring, whisper  # seconds to pick up, and to hear and press 1
         self.durations = durations or {}  # prompt id: seconds its recording lasts
         self.talk = talk  # seconds a conversation lasts once someone answers
         self.while_waiting = while_waiting or (lambda seconds: None)
@@ -302,6 +304,8 @@ class SimulatedCall:
         redirect = next((v for v in document if v.tag == "Redirect"), None)
         holding = redirect is not None and \
             urlsplit((redirect.text or "").strip()).path == WAIT_PATH
+        if holding:
+            self._start_hold(self.transcript.seconds)
         for verb in document:
             if verb.tag in ("Play", "Say"):
                 seconds += self._played(self.hear(verb))
@@ -309,14 +313,13 @@ class SimulatedCall:
                 for inner in verb:
                     heard = self.heard_from(inner)
                     if holding and heard.prompt == HOLD_TONE:
-                        self._start_hold(self.transcript.seconds + seconds)
-                        self.transcript.heard.append(heard)
+                        self.transcript.heard.append(heard)  # not echoed, round after round
                     else:
                         self.hear(inner)
                     seconds += self._played(heard)
-                if holding:
-                    start = self._hold_started if self._hold_started is not None else 0.0
-                    key = self.while_waiting(self.transcript.seconds + seconds - start)
+                if holding and self._hold_started is not None:
+                    key = self.while_waiting(
+                        self.transcript.seconds + seconds - self._hold_started)
                 else:
                     key = keys()
                 if key == HANG_UP:
@@ -360,10 +363,10 @@ class SimulatedCall:
         talked = 0.0
         if outcome in (*ANSWERED, DECLINED) and numbers:
             status = "completed"
-            seconds = RING_SECONDS
+            seconds = self.ring
             if numbers[0].get("url"):
                 bridged = self.operator_leg(numbers[0], accept=outcome != DECLINED)
-                seconds += WHISPER_SECONDS
+                seconds += self.whisper
             else:  # a line without a whisper is put through when it answers
                 outcome, bridged = "completed", True
             talked = self.talk if bridged else 0.0

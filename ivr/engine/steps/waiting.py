@@ -111,6 +111,9 @@ def hold(wait: Wait, turn: Turn, prompts: tuple[str, ...] = (), poll: bool = Fal
     sound in between. A poll that only holds changes nothing and is not kept."""
     state = turn.state
     now = turn.now
+    # An announcement takes the hold sound's place in its round, so no round of the hold loop
+    # lasts much longer than the sound or the announcement: a consultant who becomes free is
+    # offered at the next poll, within seconds.
     if state.line_since is None:
         state.line_since = state.announced_at = now
         turn.say([JOINED, *_place(turn)])
@@ -118,10 +121,9 @@ def hold(wait: Wait, turn: Turn, prompts: tuple[str, ...] = (), poll: bool = Fal
         state.announced_at = now
         turn.say([REASSURE, *_place(turn)])
     else:
-        turn.say(prompts)
+        turn.say([*prompts, HOLD_TONE])
         if poll:
             turn.unchanged()
-    turn.say([HOLD_TONE])
     turn.hold(QUIET_SECONDS)
 
 
@@ -133,9 +135,9 @@ def tell_place(turn: Turn) -> None:
 
 
 def _place(turn: Turn) -> list[str]:
-    line = turn.live.line
-    if line is None:  # a replay: what was said then is not needed
-        return []
+    if turn.live.line is None and not turn.live.newest:
+        return []  # a replay: what was said then is not needed
+    line = turn.line(declined_now(turn))
     place = line.ahead + 1
     return [PLACES[place - 1] if place <= len(PLACES) else PLACE_MORE]
 
