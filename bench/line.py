@@ -181,6 +181,7 @@ def main() -> None:
                "IVR_HMAC_SECRET": "b" * 32, "REDIS_URL": redis_server.url,
                "IVR_FLOWS_DIR": str(flows), "IVR_AUDIO_DIR": str(audio),
                "IVR_DEFAULT_FLOW": "bench", "IVR_CALLER_ID": "+77172000150",
+               "IVR_METRICS_PORT": str(free_port()),
                "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3", "PORT": str(port),
                "IVR_SPOOL_DIR": f"{folder}/spool", "IVR_CACHE_DIR": f"{folder}/cache"}
         web = subprocess.Popen(commands["web"], shell=True, env=env, cwd=ROOT,  # noqa: S602

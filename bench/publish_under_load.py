@@ -82,8 +82,12 @@ def server_times(log: Path, began: float, published: float, served: float
     offset = time.time() - time.perf_counter()
     windows: dict[str, list[float]] = {"before": [], "publishing": [], "loading": [],
                                        "after": []}
-    for line in log.read_text().splitlines():
-        if "/voice" not in line:
+    for row in log.read_text().splitlines():
+        try:  # the web process logs JSON lines (IVR_LOG_FORMAT=json); its access log is here
+            line = str(json.loads(row).get("message", ""))
+        except ValueError:
+            continue
+        if "/voice" not in line or not line.startswith("["):
             continue
         stamp = line[line.index("[") + 1:line.index("]")]
         when = datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S %z").timestamp() - offset
@@ -115,13 +119,17 @@ def main() -> None:
                "REDIS_URL": redis_server.url, "IVR_FLOWS_DIR": str(flows),
                "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3", "PORT": str(port),
                "IVR_SPOOL_DIR": f"{folder}/spool", "IVR_CACHE_DIR": f"{folder}/cache",
-               "IVR_CALLER_ID": "+77172000150"}
+               "IVR_CALLER_ID": "+77172000150",
+               "IVR_METRICS_PORT": str(free_port())}
         access_log = Path(folder) / "access.log"
         # the Procfile's web process, with each request's time at the server in its access log
         web_command = commands["web"].replace(
-            "gunicorn ", f"gunicorn --access-logfile {access_log} --access-logformat "
-            "'%(t)s %(U)s %(s)s %(M)s' ", 1)
-        web, worker = start(web_command, env), start(commands["worker"], env)
+            "gunicorn ", "gunicorn --access-logformat '%(t)s %(U)s %(s)s %(M)s' ", 1)
+        with access_log.open("wb") as log_file:
+            web = subprocess.Popen(web_command, shell=True,  # noqa: S602
+                                   env={**env, "IVR_LOG_FORMAT": "json"}, cwd=ROOT,
+                                   start_new_session=True, stdout=log_file, stderr=log_file)
+        worker = start(commands["worker"], env)
         stop_calls = threading.Event()
         try:
             wait_up(f"{base}/healthz")

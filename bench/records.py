@@ -20,11 +20,12 @@ from pathlib import Path
 
 import redis
 import sqlalchemy as sa
-from ivr.embedded_redis import EmbeddedRedis
-from ivr.store import RecordStore, dispose_engines, engine_url
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, Worker
 
-from ivr.records import CallRecord, enqueue_record
+from ivr.records.record import CallRecord, enqueue_record
+from ivr.records.store import RecordStore, dispose_engines, engine_url
+from ivr.records.worker import RecordWorker
+from ivr.sim.embedded_redis import EmbeddedRedis
 
 NOOP = "time.monotonic"  # a job that does nothing, importable by dotted path
 
@@ -89,9 +90,9 @@ def main() -> None:
         noops = Queue(f"bench-noop-{uuid.uuid4().hex}", connection=connection)
 
         enqueue_noop = timed(lambda: noops.enqueue(NOOP), args.calls)
-        enqueue_call = timed(lambda: enqueue_record(connection, records.name, a_record()),
+        enqueue_call = timed(lambda: enqueue_record(connection, records.name, a_record(), "bench:"),
                              args.calls)
-        kind = SimpleWorker if args.worker == "simple" else Worker
+        kind = RecordWorker if args.worker == "simple" else Worker
         noop_seconds = drain(connection, noops, kind)
         record_seconds = drain(connection, records, kind)
         stored = len(RecordStore(database).all())

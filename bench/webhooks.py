@@ -185,11 +185,12 @@ def main() -> None:
                "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
                "IVR_SPOOL_DIR": f"{folder}/spool", "IVR_REDIS_PREFIX": "bench:",
                "IVR_CACHE_DIR": f"{folder}/cache",
-               "IVR_QUEUE": "bench-records", "IVR_CALLER_ID": "+77172000150"}
+               "IVR_QUEUE": "bench-records", "IVR_CALLER_ID": "+77172000150",
+               "IVR_METRICS_PORT": str(free_port())}
         router = start(web, {**env, "PORT": str(router_port)})
         rq_worker = start(worker, env)
         static = start(web.replace('"ivr.web.app:create_app()"', '"bench.static_app:create_app()"'),
-                       {**env, "PORT": str(static_port)})
+                       {**env, "PORT": str(static_port), "IVR_METRICS_PORT": str(free_port())})
         base = f"http://127.0.0.1:{router_port}"
         try:
             wait_up(base + "/healthz")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ivr import logs
 from ivr.numbers import dialable_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,13 @@ class Settings:
     tags_window_seconds: float = 300.0  # how old a signed /api/tags request may be
     call_ttl_seconds: int = 6 * 3600
     redis_timeout_seconds: float = 0.5
+    log_format: str = "text"  # or json
+    log_level: str = "INFO"
+    metrics_port: int = 9150  # the internal listener that alone serves /metrics; 0: none
+    console_secret: str = ""  # signs the console's session cookies (IVR_CONSOLE_SECRET)
+    console_idle_minutes: float = 30.0  # a console session unused this long ends
+    console_insecure_cookies: bool = False  # only for a plain-http trial off this machine
+    console_proxies: int = 0  # proxies in front of the console whose X-Forwarded-* to trust
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,7 +84,18 @@ class Settings:
             spool_every_seconds=_seconds(env, "IVR_SPOOL_EVERY", defaults.spool_every_seconds),
             sweep_after_seconds=_seconds(env, "IVR_SWEEP_AFTER", defaults.sweep_after_seconds),
             tags_window_seconds=_seconds(env, "IVR_TAGS_WINDOW", defaults.tags_window_seconds),
+            metrics_port=_port(env, "IVR_METRICS_PORT", defaults.metrics_port),
+            console_secret=env.get("IVR_CONSOLE_SECRET", ""),
+            console_idle_minutes=_minutes(env, "IVR_CONSOLE_IDLE_MINUTES",
+                                          defaults.console_idle_minutes),
+            console_insecure_cookies=env.get("IVR_CONSOLE_INSECURE_COOKIES", "") == "1",
+            console_proxies=_proxies(env, "IVR_CONSOLE_PROXIES"),
         )
+        try:
+            log_format, log_level = logs.settings_of(env)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        settings = replace(settings, log_format=log_format, log_level=log_level)
         settings.check_numbers()
         return settings
 
@@ -110,6 +129,17 @@ class Settings:
                 "pseudonyms that replace call identifiers."
             )
 
+    def check_console(self) -> None:
+        """Refuse to run the console without what keeps its sessions and logins safe."""
+        if len(self.console_secret) < 32:
+            raise ConfigError(
+                "IVR_CONSOLE_SECRET must be set to at least 32 random characters: it signs the "
+                "console's login cookies, so anyone who knows it can log in as anyone. Make one "
+                "with: python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        if not self.redis_url:
+            raise ConfigError("REDIS_URL is not set: the console counts failed logins in the "
+                              "Redis every console host shares, and refuses logins without it.")
+
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     value = env.get(name, "")
@@ -118,6 +148,38 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 6 or int(value) < 1:
         raise ConfigError(f"{name} must be a whole number of days, not '{value}'")
     return int(value)
+
+
+def _proxies(env: Mapping[str, str], name: str) -> int:
+    value = env.get(name, "") or "0"
+    if value not in ("0", "1", "2", "3"):
+        raise ConfigError(f"{name} must be how many proxies stand in front of the console "
+                          f"(0 to 3; 1 behind the TLS proxy), not '{value}'")
+    return int(value)
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "")
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535 (0 turns it off), "
+                          f"not '{value}'")
+    return int(value)
+
+
+def _minutes(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "")
+    if not value:
+        return default
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = -1.0
+    if not 0 < minutes <= 24 * 60:
+        raise ConfigError(f"{name} must be a number of minutes above 0 and at most 1440, "
+                          f"such as 30, not '{value}'")
+    return minutes
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

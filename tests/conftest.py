@@ -18,7 +18,7 @@ import phonenumbers
 import pytest
 import redis
 from flask import Flask, Response
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from ivr.clock import zone
 from ivr.engine.steps import STEP_TYPES, Step
@@ -28,6 +28,7 @@ from ivr.library.pipeline import Options, build, check
 from ivr.library.publish import Outcome, publish
 from ivr.library.snapshot import Snapshot
 from ivr.records.store import RecordStore, dispose_engines, engine_url
+from ivr.records.worker import RecordWorker
 from ivr.redis_url import connect
 from ivr.settings import PROJECT_ROOT, Settings
 from ivr.sim.embedded_redis import EmbeddedRedis
@@ -261,7 +262,7 @@ class Phone:
         assert self.settings.redis_url
         connection = connect(self.settings.redis_url)
         queue = Queue(self.settings.queue_name, connection=connection)
-        SimpleWorker([queue], connection=connection).work(burst=True)
+        RecordWorker([queue], connection=connection).work(burst=True)
         store = RecordStore(self.settings.database_url)
         store.upgrade()
         return store.all()
@@ -338,3 +339,7 @@ def process_tree(root: int) -> list[int]:
         tree.append(pid)
         todo.extend(child for child, parent in known.items() if parent == pid)
     return tree
+
+# The console's browser fixtures (Chromium, the Procfile's console process, pages), for every
+# module of browser tests.
+pytest_plugins = ["tests.console_browser"]

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from ivr.cli.processes import procfile_commands
+from ivr.records.worker import RecordWorker
 from ivr.settings import PROJECT_ROOT, Settings
 from tests.conftest import children, load
 
@@ -53,7 +54,7 @@ class Host:
 
     def __init__(self, settings: Settings, folder: Path, workers: int = 1,
                  **env: str) -> None:
-        self.port = free_port()
+        self.port, self.metrics_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = procfile_commands(PROJECT_ROOT / "Procfile")["web"]
         self.command = command.replace("--workers 2", f"--workers {workers}")
@@ -64,6 +65,7 @@ class Host:
                     "IVR_FLOWS_DIR": str(settings.flows_dir), "IVR_AUDIO_DIR": str(settings.audio_dir),
                     "IVR_CACHE_DIR": str(folder / "cache"), "IVR_SPOOL_DIR": str(folder / "spool"),
                     "IVR_QUEUE": settings.queue_name, "DATABASE_URL": settings.database_url,
+                    "IVR_METRICS_PORT": str(self.metrics_port),
                     "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
                     **env}
         self.log = folder / "gunicorn.log"
@@ -130,7 +132,7 @@ def recover_abandoned_jobs(connection: redis.Redis, queue_name: str) -> None:
         queue.enqueue_job(Job.fetch(job_id, connection=connection))
     StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 3600)
     taken = IntermediateQueue(queue.key, connection)
-    helper = SimpleWorker([queue], connection=connection)
+    helper = RecordWorker([queue], connection=connection)
     taken.cleanup(helper, queue)  # first seen ...
     for job_id in taken.get_job_ids():
         connection.set(taken.get_first_seen_key(job_id), time.time() - 120)

@@ -314,7 +314,7 @@ def test_a_database_made_before_migrations_is_migrated_with_its_records(
                 db.exec_driver_sql(statement)
     assert store.version() is None
     head = store.upgrade()
-    assert store.version() == head == "0003"
+    assert store.version() == head == "0004"
     (row,) = store.all()
     assert (row["call_key"], row["fault"], row["closed_by"]) == ("old", None, "status")
     assert store.category_counts(*_november()) == {"legal": 1}

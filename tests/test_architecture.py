@@ -19,7 +19,8 @@ from ivr.settings import PROJECT_ROOT
 from ivr.source import LoadError, Node
 from tests.conftest import load
 
-LEAVES = {"settings", "i18n", "source", "ids", "numbers", "clock", "languages", "redis_url"}
+LEAVES = {"settings", "i18n", "source", "ids", "numbers", "clock", "languages", "redis_url",
+          "logs"}
 BELOW = {  # what each package may import, besides itself and the leaf modules
     "routing": set(),
     "engine": {"routing"},
@@ -28,7 +29,8 @@ BELOW = {  # what each package may import, besides itself and the leaf modules
     "records": {"library", "calls", "engine", "routing"},
     "sim": {"records", "library", "calls", "engine", "routing"},
     "web": {"records", "library", "calls", "engine", "routing"},
-    "cli": {"web", "sim", "records", "library", "calls", "engine", "routing"},
+    "console": {"records", "library", "calls", "engine", "routing"},
+    "cli": {"web", "console", "sim", "records", "library", "calls", "engine", "routing"},
 }
 PURE = {"engine", "routing"}
 NOT_IN_PURE = ("flask", "werkzeug", "redis", "rq", "twilio", "sqlalchemy")

@@ -13,7 +13,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from ivr.calls.board import Board, read_board
+from ivr.calls.keys import Keys
+from ivr.calls.presence import Presence
 from ivr.library.scenarios import WhileWaiting
+from ivr.redis_url import connect
 from ivr.settings import PROJECT_ROOT, Settings
 from ivr.sim.embedded_redis import EmbeddedRedis
 from ivr.sim.scenarios import durations, together, while_waiting
@@ -381,3 +385,69 @@ def test_the_graph_shows_the_line(line_flows: Path) -> None:
 
     flow = load(line_flows).flows["hotline150"]
     assert "operators ⏳ line ≤ 300 s → regional → national" in mermaid(flow)
+
+
+def _presence(settings: Settings, clock: Clock) -> Presence:
+    return Presence(connect(settings.redis_url or ""), Keys(settings.redis_prefix),
+                    lambda: clock.now)
+
+
+def test_a_consultant_marked_away_is_not_rung_and_is_rung_again_once_back(
+        settings: Settings, line_flows: Path, clock: Clock) -> None:
+    (line_flows / "roster.yaml").write_text(TWO_CONSULTANTS)
+    app = make_app(settings, clock)
+    presence = _presence(settings, clock)
+    presence.away("saule", clock.now + 3600)
+    (call,) = place_calls(app, settings, clock, [Caller()])
+    assert call.transcript.numbers == [MARAT]
+    assert call.transcript.connected_to == MARAT
+    assert presence.back("saule")
+    calls = place_calls(app, settings, clock, [Caller(), Caller(after=1)])
+    assert {c.transcript.connected_to for c in calls} == {SAULE, MARAT}
+
+
+def test_nobody_waits_for_a_consultant_who_is_away(settings: Settings, line_flows: Path,
+                                                   clock: Clock) -> None:
+    app = make_app(settings, clock)
+    _presence(settings, clock).away("saule", clock.now + 600)  # the only one on duty
+    (call,) = place_calls(app, settings, clock, [Caller()])
+    assert call.transcript.waited is None  # no line: the route goes on at once
+    assert call.transcript.numbers == [NATIONAL]
+
+
+def test_an_away_mark_lapses_by_itself(settings: Settings, line_flows: Path,
+                                       clock: Clock) -> None:
+    app = make_app(settings, clock)
+    presence = _presence(settings, clock)
+    presence.away("saule", clock.now + 60)
+    assert presence.marks() == {"saule": clock.now + 60}
+    clock.now += 61
+    assert presence.marks() == {}
+    (call,) = place_calls(app, settings, clock, [Caller()])
+    assert call.transcript.connected_to == SAULE
+    with pytest.raises(ValueError, match="later than now"):
+        presence.away("saule", clock.now - 1)
+
+
+def test_the_board_shows_who_talks_who_waits_and_who_is_away(
+        settings: Settings, line_flows: Path, clock: Clock) -> None:
+    (line_flows / "roster.yaml").write_text(TWO_CONSULTANTS)
+    app = make_app(settings, clock)
+    client, keys = connect(settings.redis_url or ""), Keys(settings.redis_prefix)
+    boards: list[Board] = []
+
+    def host() -> Flask:  # a supervisor looks at the board a minute into the calls
+        if not boards and clock.now > start + 60:
+            boards.append(read_board(client, keys, lambda: clock.now))
+        return app
+
+    start = clock.now
+    _presence(settings, clock).away("marat", clock.now + 3600)
+    place_calls(app, settings, clock, [Caller(talk=120, host=host), Caller(after=5, host=host)])
+    (board,) = boards
+    assert board.consultants == {"saule": "talking"}
+    assert board.away == {"marat": start + 3600}
+    assert (board.connected, board.waiting, board.in_menus) == (1, 1, 0)
+    assert 10 < board.longest_wait_seconds < 60  # joined after the greeting and menus
+    later = read_board(client, keys, lambda: clock.now)
+    assert (later.connected, later.waiting, later.in_menus, later.consultants) == (0, 0, 0, {})

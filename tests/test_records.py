@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from ivr.records.maintenance import failed_jobs, replay_failed, replay_spool
 from ivr.records.store import RecordStore
+from ivr.records.worker import RecordWorker
 from ivr.settings import Settings
 from tests.conftest import CALLER, MONDAY_10AM, Clock, Phone, make_app, process_tree, redis_contents
 from workers.records import store_call_record
@@ -143,7 +144,7 @@ def call_with_the_database_down(phone: Phone, settings: Settings,
     connection = redis.Redis.from_url(settings.redis_url or "")
     queue = Queue(settings.queue_name, connection=connection)
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    SimpleWorker([queue], connection=connection).work(burst=True, max_jobs=attempts)
+    RecordWorker([queue], connection=connection).work(burst=True, max_jobs=attempts)
     return queue
 
 

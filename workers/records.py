@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
+from ivr.calls.counts import count
+from ivr.calls.keys import Keys
 from ivr.records.store import RecordStore
 from ivr.settings import Settings
 
@@ -25,14 +27,22 @@ def configure(settings: Settings) -> None:
     _settings = settings
 
 
-def store_call_record(record: dict[str, Any]) -> bool:
-    """Insert the record; return False when it was stored already (a replayed job)."""
+def store_call_record(record: dict[str, Any], prefix: str | None = None) -> bool:
+    """Insert the record; return False when it was stored already (a replayed job). A call
+    stored is counted, by outcome, under the router's `prefix` in the job's Redis (the
+    metrics' `ivr_calls_total`), once, as the row itself."""
+    from rq import get_current_job
+
     settings = _settings or Settings.from_env()
     store = RecordStore(settings.database_url)
     if settings.database_url not in _ready:
         store.upgrade()
         _ready.add(settings.database_url)
-    return store.insert(record, dt.timedelta(days=settings.repeat_window_days))
+    stored = store.insert(record, dt.timedelta(days=settings.repeat_window_days))
+    job = get_current_job()
+    if stored and prefix is not None and job is not None:
+        count(job.connection, Keys(prefix), "calls", str(record.get("outcome", "unknown")))
+    return stored
 
 
 def amend_call_record(call_key: str, prefix: str) -> bool:

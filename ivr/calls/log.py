@@ -63,7 +63,7 @@ def decode(raw: bytes | str) -> Event:
     return cls(**data)
 
 
-# KEYS: log, rotation, busy, seen, active, holds, legs, line, line info, line seen.
+# KEYS: log, rotation, busy, seen, active, holds, legs, line, line info, line seen, away.
 # ARGV: event, ttl, now, turn, delivery (or ''), kind ('end', 'dial' or ''), call key, then the
 # operators whose legs the event ends.
 # turn: '1' a call's start takes the next rotation number; 'peek' a simulated start is given
@@ -111,7 +111,7 @@ end
 redis.call('ZREMRANGEBYSCORE', busy, '-inf', now)
 redis.call('EXPIRE', log, ttl)
 return {redis.call('LRANGE', log, 0, -1), redis.call('ZRANGE', busy, 0, -1), repeated,
-        redis.call('HKEYS', legs)}
+        redis.call('HKEYS', legs), redis.call('ZRANGEBYSCORE', KEYS[11], '(' .. now, '+inf')}
 """
 
 # KEYS: busy, holds, legs, the whisper token's key, log.
@@ -192,6 +192,7 @@ class Appended:
     busy: frozenset[str]  # operators reserved or on a call now
     repeated: bool  # the same delivery came before: nothing was applied this time
     own_legs: frozenset[str]  # this call's legs still ringing or accepted
+    away: frozenset[str] = frozenset()  # consultants marked away now
 
 
 class CallLog:
@@ -219,14 +220,15 @@ class CallLog:
         simulated one only looks at it."""
         turn = ("peek" if event.simulated else "1") if isinstance(event, Start) else "0"
         kind = "end" if isinstance(event, Ended) else "dial" if isinstance(event, DialResult) else ""
-        raw, busy, repeated, legs = self._append(
+        raw, busy, repeated, legs, away = self._append(
             keys=[self.log_key(key), self.keys.rotation, self.keys.busy, self.keys.seen(key),
                   self.keys.active, self.keys.holds, self.keys.legs(key), self.keys.line,
-                  self.keys.line_info, self.keys.line_seen],
+                  self.keys.line_info, self.keys.line_seen, self.keys.away],
             args=[encode(event), self.ttl, self.clock(), turn, delivery, kind, key, *release],
         )
         return Appended([decode(item) for item in raw], frozenset(b.decode() for b in busy),
-                        bool(repeated), frozenset(leg.decode() for leg in legs))
+                        bool(repeated), frozenset(leg.decode() for leg in legs),
+                        frozenset(a.decode() for a in away))
 
     def note(self, key: str, event: Event) -> None:
         """Add a mark to a call's log (a fault, a line of the safe path) outside the flow. A
@@ -242,13 +244,16 @@ class CallLog:
 
     def peek(self, key: str) -> Appended:
         """The whole log and who is busy now, changing nothing (a poll of the waiting line)."""
+        now = self.clock()
         pipe = self.client.pipeline(transaction=False)
         pipe.lrange(self.log_key(key), 0, -1)
-        pipe.zrangebyscore(self.keys.busy, f"({self.clock()}", "+inf")
+        pipe.zrangebyscore(self.keys.busy, f"({now}", "+inf")
         pipe.hkeys(self.keys.legs(key))
-        raw, busy, legs = pipe.execute()
+        pipe.zrangebyscore(self.keys.away, f"({now}", "+inf")
+        raw, busy, legs, away = pipe.execute()
         return Appended([decode(item) for item in raw], frozenset(b.decode() for b in busy),
-                        False, frozenset(leg.decode() for leg in legs))
+                        False, frozenset(leg.decode() for leg in legs),
+                        frozenset(a.decode() for a in away))
 
     def read(self, key: str) -> list[Event]:
         return [decode(item) for item in self.client.lrange(self.log_key(key), 0, -1)]

@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from ivr.cli.common import clock_at, settings, verdict
+from ivr.cli.texts import Command
+from ivr.i18n import _
 from ivr.library.snapshot import Snapshot
 from ivr.sim.scenarios import durations
 
@@ -20,7 +22,7 @@ def _keys_list(value: str) -> list[str | None]:
     return [k.strip() or None for k in value.split(",")] if value else []
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--press", default="", help="Keys, one per menu, e.g. '2,1'; an empty item is "
               "silence. Without it you are asked at each menu (Enter for silence).")
 @click.option("--answer", "answers", default="", help="How each connection attempt ends, e.g. "
@@ -56,26 +58,28 @@ def call(press: str, answers: str, to: str, url: str, at: str, caller: str, regi
     snapshot = found.snapshot
     if snapshot is None and not url:
         problems = "\n".join(str(p) for p in found.problems)
-        raise click.ClickException(f"the files do not pass the checks (run `ivr check`):\n{problems}")
+        raise click.ClickException(
+            _("the files do not pass the checks (run `ivr check`):") + f"\n{problems}")
     if at and url:
-        raise click.ClickException("--at cannot set the clock of a router running elsewhere")
+        raise click.ClickException(_("--at cannot set the clock of a router running elsewhere"))
     if url and not current.twilio_auth_token:
-        raise click.ClickException("set TWILIO_AUTH_TOKEN to the router's token")
+        raise click.ClickException(_("set TWILIO_AUTH_TOKEN to the router's token"))
     if url and busy:
-        raise click.ClickException("--busy cannot make the operators of a router running "
-                                   "elsewhere busy")
+        raise click.ClickException(_("--busy cannot make the operators of a router running "
+                                     "elsewhere busy"))
     in_line = _while_waiting(wait_press)
     interactive = not press and sys.stdin.isatty()
 
     def ask() -> str | None:
-        return click.prompt("  key (Enter = silence)", default="", show_default=False) or None
+        return click.prompt("  " + _("key (Enter = silence)"), default="",
+                            show_default=False) or None
 
     keys = ask if interactive else simulator.press(_keys_list(press))
     outcomes = simulator.answer([a.strip() for a in answers.split(",") if a.strip()])
     names = _names(snapshot) if snapshot else {}
     if region:
         if snapshot is None:
-            raise click.ClickException("--region needs working folders that pass the checks")
+            raise click.ClickException(_("--region needs working folders that pass the checks"))
         to, caller = _from_region(snapshot, region, to, caller)
     to = to or "150"
     lines: list[str] = []
@@ -86,7 +90,8 @@ def call(press: str, answers: str, to: str, url: str, at: str, caller: str, regi
         lines.append(f"  {line}")
         click.echo(f"  {line}")
 
-    click.echo(f"Calling {to}:")
+    calling = _("Calling {number}:").format(number=to)
+    click.echo(calling)
     with ExitStack() as stack:
         advance: Callable[[float], None] | None = None
         if url:
@@ -116,11 +121,12 @@ def call(press: str, answers: str, to: str, url: str, at: str, caller: str, regi
         except (AssertionError, OSError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
     where = result.connected_to
-    summary = (f"Result: connected to {where} ({names.get(where, 'unknown')})" if where
-               else "Result: not connected; the caller was told where to call.")
+    summary = (_("Result: connected to {number} ({name})").format(
+                   number=where, name=names.get(where) or _("unknown")) if where
+               else _("Result: not connected; the caller was told where to call."))
     click.echo(summary)
     if transcript:
-        Path(transcript).write_text(f"Calling {to}:\n" + "\n".join(lines) + f"\n{summary}\n",
+        Path(transcript).write_text(f"{calling}\n" + "\n".join(lines) + f"\n{summary}\n",
                                     encoding="utf-8")
 
 
@@ -132,10 +138,10 @@ def _on_duty(snapshot: Snapshot, at: float) -> list[str]:
 def _while_waiting(value: str) -> Callable[[float], str | None] | None:
     if not value:
         return None
-    seconds, _, action = value.partition(":")
+    seconds, _colon, action = value.partition(":")
     if not seconds.isdigit() or not (action == "hangup" or (len(action) == 1 and
                                                               action in "0123456789*#")):
-        raise click.BadParameter("use SECONDS:KEY such as 60:9, or SECONDS:hangup",
+        raise click.BadParameter(_("use SECONDS:KEY such as 60:9, or SECONDS:hangup"),
                                  param_hint="--wait-press")
     from ivr.library.scenarios import WhileWaiting
     from ivr.sim.scenarios import while_waiting
@@ -146,9 +152,9 @@ def _while_waiting(value: str) -> Callable[[float], str | None] | None:
 
 def _names(snapshot: Snapshot) -> dict[str, str]:
     names = {n: t for flow in snapshot.flows.values() for t, n in flow.numbers.items()}
-    names.update({op.phone: f"operator {op.id}"
+    names.update({op.phone: _("operator {id}").format(id=op.id)
                   for op in snapshot.routing.roster.operators.values()})
-    names.update({number: f"{region.id} crisis centre"
+    names.update({number: _("{region} crisis centre").format(region=region.id)
                   for region in snapshot.routing.regions.regions.values()
                   for number in region.lines})
     return names
@@ -159,8 +165,8 @@ def _from_region(snapshot: Snapshot, region_id: str, to: str, caller: str) -> tu
     regions = snapshot.routing.regions
     region = regions.regions.get(region_id)
     if region is None:
-        raise click.BadParameter(f"unknown region; regions: {', '.join(regions.regions)}",
-                                 param_hint="--region")
+        raise click.BadParameter(_("unknown region; regions: {regions}").format(
+            regions=", ".join(regions.regions)), param_hint="--region")
     if region.entry_numbers:
         return region.entry_numbers[0], caller
     for prefix in region.landline_prefixes:
@@ -169,7 +175,7 @@ def _from_region(snapshot: Snapshot, region_id: str, to: str, caller: str) -> tu
             found = regions.by_landline(number)
             if found is not None and found.id == region_id:
                 return to, number
-    raise click.BadParameter("the region has neither entry numbers nor landline codes",
+    raise click.BadParameter(_("the region has neither entry numbers nor landline codes"),
                              param_hint="--region")
 
 

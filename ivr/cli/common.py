@@ -11,6 +11,7 @@ import click
 import redis
 
 from ivr.calls.keys import Keys
+from ivr.i18n import _
 from ivr.library.files import FolderSource
 from ivr.library.pipeline import Options, Verdict, check
 from ivr.library.snapshot import Snapshot
@@ -43,7 +44,8 @@ def working_snapshot() -> Snapshot:
     found = verdict()
     if found.snapshot is None:
         problems = "\n".join(str(p) for p in found.problems)
-        raise click.ClickException(f"the files do not pass the checks (run `ivr check`):\n{problems}")
+        raise click.ClickException(
+            _("the files do not pass the checks (run `ivr check`):") + f"\n{problems}")
     return found.snapshot
 
 
@@ -51,25 +53,37 @@ def store() -> SnapshotStore:
     """The store of published versions named by REDIS_URL; exit with a sentence without it."""
     current = settings()
     if not current.redis_url:
-        raise click.ClickException(
+        raise click.ClickException(_(
             "REDIS_URL is not set: published versions are kept in the Redis that every router "
-            "host shares; set it to that Redis (`ivr serve` starts its own for local use)")
+            "host shares; set it to that Redis (`ivr serve` starts its own for local use)"))
     try:
         client = connect(current.redis_url, timeout=5.0)
         client.ping()
     except (redis.RedisError, ValueError) as exc:
-        raise click.ClickException(f"cannot reach Redis at REDIS_URL ({type(exc).__name__}): "
-                                   "is it running, and is the URL right?") from exc
+        raise click.ClickException(_("cannot reach Redis at REDIS_URL ({error}): is it running, "
+                                     "and is the URL right?").format(
+            error=type(exc).__name__)) from exc
     return SnapshotStore(client, Keys(current.redis_prefix))
 
 
-def clock_at(at: str, tz: dt.tzinfo) -> Callable[[], float]:
+YEARS = range(2000, 2200)  # the years a date in a command may name: any call's, with room
+
+
+def in_range(year: int, hint: str) -> None:
+    if year not in YEARS:
+        raise click.BadParameter(_("give a year from {first} to {last}").format(
+            first=YEARS.start, last=YEARS.stop - 1), param_hint=hint)
+
+
+def clock_at(at: str, tz: dt.tzinfo, hint: str = "--at") -> Callable[[], float]:
     if not at:
         return time.time
     try:
-        moment = dt.datetime.strptime(at, "%Y-%m-%d %H:%M").replace(tzinfo=tz).timestamp()
-    except (ValueError, OverflowError) as exc:
-        raise click.BadParameter("use the form '2026-12-16 03:00'", param_hint="--at") from exc
+        local = dt.datetime.strptime(at, "%Y-%m-%d %H:%M")
+    except ValueError as exc:
+        raise click.BadParameter(_("use the form '2026-12-16 03:00'"), param_hint=hint) from exc
+    in_range(local.year, hint)
+    moment = local.replace(tzinfo=tz).timestamp()
     return lambda: moment
 
 
@@ -77,9 +91,11 @@ def first_day(value: str, snapshot: Snapshot) -> dt.date:
     if not value:
         return dt.datetime.now(snapshot.routing.roster.timezone).date()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter("use the form 2026-12-14", param_hint="--from") from exc
+        raise click.BadParameter(_("use the form 2026-12-14"), param_hint="--from") from exc
+    in_range(day.year, "--from")
+    return day
 
 
 def local_time(seconds: float, snapshot_tz: dt.tzinfo) -> str:

@@ -21,13 +21,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 import redis
 
+from ivr import logs
 from ivr.calls.keys import Keys
 from ivr.cli.common import settings as current_settings
+from ivr.cli.texts import Command
 from ivr.library.files import FolderSource
 from ivr.library.pipeline import Options, check
 from ivr.library.publish import publish, who
@@ -65,34 +66,53 @@ def development_env(env: dict[str, str], say: Callable[[str], None]) -> dict[str
     if not env.get("IVR_HMAC_SECRET"):
         env["IVR_HMAC_SECRET"] = secrets.token_hex(32)
         say("IVR_HMAC_SECRET is not set: using a random secret for this run only.")
+    if not env.get("IVR_CONSOLE_SECRET"):
+        env["IVR_CONSOLE_SECRET"] = secrets.token_hex(32)
+        say("IVR_CONSOLE_SECRET is not set: using a random secret for this run only (console "
+            "logins end when the router stops).")
     return env
 
 
 def banner(port: int, env: dict[str, str], embedded: bool, dev_token: bool, watch: bool) -> str:
-    base = env.get("IVR_PUBLIC_URL", "").rstrip("/") or f"http://localhost:{port}"
     local = f"http://127.0.0.1:{port}"
-    return "\n".join([
-        "",
-        "The 150 router is running" + (" (embedded Redis; stops with the router)." if embedded
-                                       else "."),
-        "",
-        "Configure your Twilio number (Phone Numbers > your number > Voice configuration):",
-        f"  A call comes in  (Voice URL, HTTP POST):    {base}/voice",
-        f"  Primary handler fails (Fallback URL, POST):  {base}/voice/fallback",
-        f"  Call status changes (Status Callback, POST): {base}/voice/status",
-        f"  Health check for a load balancer (GET):      {base}/healthz",
+    public = env.get("IVR_PUBLIC_URL", "").rstrip("/")
+    console_host = env.get("IVR_CONSOLE_BIND") or "127.0.0.1"
+    if console_host in ("0.0.0.0", "::"):  # noqa: S104 - every address, this machine's among them
+        console_host = "127.0.0.1"
+    console = f"http://{console_host}:{env.get('IVR_CONSOLE_PORT') or '8150'}"
+    lines = ["", "The 150 router is running on " + local
+             + (" (embedded Redis; it stops with the router)." if embedded else "."), ""]
+    if public:
+        lines += [
+            "Configure your Twilio number (Phone Numbers > your number > Voice configuration):",
+            f"  A call comes in  (Voice URL, HTTP POST):    {public}/voice",
+            f"  Primary handler fails (Fallback URL, POST):  {public}/voice/fallback",
+            f"  Call status changes (Status Callback, POST): {public}/voice/status",
+        ]
+    else:
+        lines += [
+            "Twilio cannot reach this machine's own address. To take real calls, give it an",
+            f"HTTPS address that leads here (a tunnel such as `ngrok http {port}` or",
+            f"`cloudflared tunnel --url {local}`, or your server's proxy), set IVR_PUBLIC_URL",
+            "to that address, and start again: the router refuses forwarded webhooks until",
+            "then, and prints the three URLs to give Twilio.",
+        ]
+    lines += [
         "",
         "Try a call without a phone, from another terminal:",
         f"  TWILIO_AUTH_TOKEN={env['TWILIO_AUTH_TOKEN'] if dev_token else '<your token>'} "
-        f".venv/bin/ivr call --url {local} "
-        "--press 2,1",
+        f"{Path(sys.executable).parent / 'ivr'} call --url {local} --press 2,1",
         "",
         ("Edits to flows/ and audio/ are checked and, if they pass, published within seconds."
-         if watch else "Publish edits to flows/ and audio/ with: .venv/bin/ivr publish -m 'why'"),
+         if watch else "Publish edits to flows/ and audio/ with: ivr publish -m 'why'"),
+        "",
+        f"The supervisors' console: {console} (make the first supervisor with",
+        f"  {Path(sys.executable).parent / 'ivr'} users add NAME --role supervisor)",
         "",
         "Press Ctrl-C to stop.",
         "",
-    ])
+    ]
+    return "\n".join(lines)
 
 
 def _signal_group(pgid: int, signum: int) -> bool:
@@ -137,27 +157,28 @@ def first_publication(settings: Settings, redis_url: str, say: Callable[[str], N
     return True
 
 
+class _Stopped(Exception):
+    """A stop signal arrived while the router was still starting."""
+
+
+def _stop_at_once(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
 def serve(port: int, settings: Settings, watch: bool, say: Callable[[str], None]) -> int:
+    """Run the router until a stop signal; 0 when stopped by one, 1 when it could not start
+    or a process of it stopped by itself. Whatever it started is stopped before it returns."""
+    logs.configure(settings.log_format, settings.log_level)
+    # Until every process is started, a stop signal unwinds at once (Redis is stopped below);
+    # after that it only sets a flag, so no process is ever left half started.
+    signal.signal(signal.SIGINT, _stop_at_once)
+    signal.signal(signal.SIGTERM, _stop_at_once)
     dev_token = not os.environ.get("TWILIO_AUTH_TOKEN")
     env = development_env(dict(os.environ), say)
     env["PORT"] = str(port)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    embedded = None
-    if not env.get("REDIS_URL"):
-        embedded = EmbeddedRedis().start()
-        env["REDIS_URL"] = embedded.url
-    try:
-        if not first_publication(settings, env["REDIS_URL"], say):
-            return 1
-    except redis.RedisError as exc:
-        say(f"cannot reach Redis at REDIS_URL ({type(exc).__name__}); the router was not started")
-        if embedded is not None:
-            embedded.stop()
-        return 1
-    commands = procfile_commands(PROJECT_ROOT / "Procfile")
-    if watch:
-        commands["publisher"] = WATCH_COMMAND
+    embedded: EmbeddedRedis | None = None
     processes: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -165,10 +186,25 @@ def serve(port: int, settings: Settings, watch: bool, say: Callable[[str], None]
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     try:
+        if not env.get("REDIS_URL"):
+            embedded = EmbeddedRedis().start()
+            env["REDIS_URL"] = embedded.url
+        try:
+            if not first_publication(settings, env["REDIS_URL"], say):
+                return 1
+        except redis.RedisError as exc:
+            say(f"cannot reach Redis at REDIS_URL ({type(exc).__name__}); the router was not "
+                "started")
+            return 1
+        commands = procfile_commands(PROJECT_ROOT / "Procfile")
+        if watch:
+            commands["publisher"] = WATCH_COMMAND
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
         for name, command in commands.items():
+            if stopping:
+                return 0
             say(f"starting {name}: {command}")
             processes.append(subprocess.Popen(command, shell=True, env=env,  # noqa: S602
                                               cwd=PROJECT_ROOT, start_new_session=True))
@@ -179,16 +215,22 @@ def serve(port: int, settings: Settings, watch: bool, say: Callable[[str], None]
                 return 1
             time.sleep(0.2)
         return 0
+    except _Stopped:
+        return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for process in processes:
             _signal_group(process.pid, signal.SIGTERM)
         for process in processes:
             _wait_for_group(process, timeout=15)
         if embedded is not None:
             embedded.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-@click.command("serve")
+@click.command("serve", cls=Command)
 @click.option("--port", type=click.IntRange(1, 65535),
               default=lambda: int(os.environ.get("PORT", "5000")),
               show_default="$PORT or 5000", help="Port for the web process.")
@@ -199,7 +241,7 @@ def serve_command(port: int, watch: bool) -> None:
     sys.exit(serve(port, current_settings(), watch, lambda line: click.echo(line, err=True)))
 
 
-@click.command()
+@click.command(cls=Command)
 def worker() -> None:
     """Run an RQ worker that stores call records (needs REDIS_URL).
 
@@ -208,22 +250,15 @@ def worker() -> None:
     (bench/records.py). A worker that dies is restarted by the process manager; its job is
     retried, and stored once.
     """
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
+    from ivr.records.worker import RecordWorker
     from workers.records import configure
 
     settings = current_settings()
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; `ivr serve` runs a worker with Redis.")
-    class RecordWorker(SimpleWorker):
-        """RQ's in-process worker, which says whether it stopped because it was asked to."""
-
-        asked_to_stop = False
-
-        def request_stop(self, signum: int, frame: Any) -> None:
-            self.asked_to_stop = True
-            super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
-
+    logs.configure(settings.log_format, settings.log_level)
     configure(settings)
     connection = connect(settings.redis_url)
     queue = Queue(settings.queue_name, connection=connection)

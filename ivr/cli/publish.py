@@ -16,7 +16,9 @@ import click
 import redis
 
 from ivr.cli.common import settings, store, verdict
+from ivr.cli.texts import Command
 from ivr.clock import zone
+from ivr.i18n import N_, _
 from ivr.library.files import FolderSource
 from ivr.library.pipeline import Options
 from ivr.library.publish import publish as publish_folders
@@ -43,13 +45,16 @@ def _when(seconds: float) -> str:
     return dt.datetime.fromtimestamp(seconds, zone()).strftime("%Y-%m-%d %H:%M")
 
 
+KINDS = {"rollback": N_("rollback"), "restore": N_("restore")}  # how an entry was put in force
+
+
 def _line(entry: Publication) -> str:
     message = f' "{entry.message}"' if entry.message else ""
-    kind = "" if entry.kind == "publish" else f" [{entry.kind}]"
+    kind = "" if entry.kind == "publish" else f" [{_(KINDS.get(entry.kind, entry.kind))}]"
     return f"{entry.version}  {_when(entry.at)}  {entry.by}{kind}{message}"
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("-m", "--message", default="", help="Why: kept in the history (`ivr history`).")
 @click.option("--by", default="", help="Who publishes (default: your user name and host).")
 @click.option("--watch", is_flag=True, help="Stay running and publish again each time a file "
@@ -66,7 +71,7 @@ def publish(message: str, by: str, watch: bool) -> None:
     if watch:
         from ivr.library.watch import watch as watch_folders
 
-        click.echo("Publishing each change of the working folders; Ctrl-C to stop.", err=True)
+        click.echo(_("Publishing each change of the working folders; Ctrl-C to stop."), err=True)
         try:
             watch_folders(target, Options.of(current), current.flows_dir, current.audio_dir,
                           author, click.echo, threading.Event())
@@ -79,19 +84,21 @@ def publish(message: str, by: str, watch: bool) -> None:
     except LoadError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
-        click.echo(f"{len(exc.problems)} problem(s): nothing was published; the version in "
-                   "force is unchanged.", err=True)
+        click.echo(_("{count} problem(s): nothing was published; the version in force is "
+                     "unchanged.").format(count=len(exc.problems)), err=True)
         sys.exit(1)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     if outcome.publication is None:
-        click.echo(f"version {outcome.snapshot.version} is already in force; nothing to publish")
+        click.echo(_("version {version} is already in force; nothing to publish").format(
+            version=outcome.snapshot.version))
         return
-    click.echo(f"published version {outcome.snapshot.version}: {outcome.publication.summary}")
-    click.echo("every router takes it for new calls within seconds (`ivr status --url ...`)")
+    click.echo(_("published version {version}: {summary}").format(
+        version=outcome.snapshot.version, summary=outcome.publication.summary))
+    click.echo(_("every router takes it for new calls within seconds (`ivr status --url ...`)"))
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("-n", "--last", default=20, show_default=True, type=click.IntRange(1, 10000),
               help="How many publications to show.")
 def history(last: int) -> None:
@@ -99,17 +106,17 @@ def history(last: int) -> None:
     target = store()
     entries = target.history(last)
     if not entries:
-        click.echo("nothing is published yet (`ivr publish`)")
+        click.echo(_("nothing is published yet (`ivr publish`)"))
         return
     current = target.current()
     for entry in reversed(entries):
         mark = "*" if entry.version == current else " "
         click.echo(f"{mark} {_line(entry)}")
         click.echo(f"    {entry.summary}")
-    click.echo("* in force now; `ivr rollback VERSION` puts an earlier version back")
+    click.echo(_("* in force now; `ivr rollback VERSION` puts an earlier version back"))
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("version")
 @click.option("-m", "--message", default="", help="Why: kept in the history.")
 @click.option("--by", default="", help="Who (default: your user name and host).")
@@ -122,31 +129,45 @@ def rollback(version: str, message: str, by: str) -> None:
         outcome = rollback_to(store(), version, Options.of(current), by or who(), message,
                               current.call_ttl_seconds)
     except StoreError as exc:
-        raise click.ClickException(f"{exc} (`ivr history` lists the versions kept)") from exc
+        raise click.ClickException(_("{error} (`ivr history` lists the versions kept)").format(
+            error=exc)) from exc
     except LoadError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
-        raise click.ClickException(f"version {version} does not pass today's checks; it was not "
-                                   "put in force") from exc
+        raise click.ClickException(_("version {version} does not pass today's checks; it was not "
+                                     "put in force").format(version=version)) from exc
     if outcome.publication is None:
-        click.echo(f"version {version} is already in force")
+        click.echo(_("version {version} is already in force").format(version=version))
         return
-    click.echo(f"version {version} is in force again: {outcome.publication.summary}")
+    click.echo(_("version {version} is in force again: {summary}").format(
+        version=version, summary=outcome.publication.summary))
 
 
-@click.command()
+def _labels() -> tuple[str, str, str, str, str]:
+    """The labels of `ivr status`, padded to one width, and the indent of the lines under
+    them: (working folders, in force, last refused, router, indent)."""
+    labels = [_("working folders:"), _("in force:"), _("last refused:"), _("router:")]
+    width = max(len(label) for label in labels) + 1
+    working, in_force, refused, router = (label.ljust(width) for label in labels)
+    return working, in_force, refused, router, " " * width
+
+
+@click.command(cls=Command)
 @click.option("--url", default="", help="A running router, e.g. https://ivr.example.org: also "
               "show the version it serves.")
 def status(url: str) -> None:
     """The working folders' verdict, the version in force and its history entry, the last
     refused publication, and (with --url) what a running router serves."""
     found = verdict()
+    working, _in_force, _refused, router, indent = _labels()
     if found.snapshot is not None:
-        click.echo(f"working folders: version {found.snapshot.version} (passes `ivr check`)")
+        click.echo(working + _("version {version} (passes `ivr check`)").format(
+            version=found.snapshot.version))
     else:
-        click.echo(f"working folders: {len(found.problems)} problem(s); they cannot be published:")
+        click.echo(working + _("{count} problem(s); they cannot be published:").format(
+            count=len(found.problems)))
         for problem in found.problems:
-            click.echo(f"                 {problem}")
+            click.echo(f"{indent}{problem}")
     in_force = _store_status(found.snapshot.version if found.snapshot else None)
     if not url:
         return
@@ -154,18 +175,23 @@ def status(url: str) -> None:
         with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=10) as reply:  # noqa: S310
             health = json.loads(reply.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise click.ClickException(f"the router at {url} did not answer ({exc})") from exc
-    click.echo(f"router:          version {health.get('version')}, Redis {health.get('redis')}")
+        why = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise click.ClickException(_("the router at {url} did not answer ({why}); is the address "
+                                     "right, such as https://ivr.example.org?").format(
+            url=url, why=why)) from exc
+    click.echo(router + _("version {version}, Redis {redis}").format(
+        version=health.get("version"), redis=health.get("redis")))
     if in_force and health.get("version") != in_force:
-        click.echo("                 it has not taken the version in force yet (it looks every "
-                   "second; if this stays, check its log)")
+        click.echo(indent + _("it has not taken the version in force yet (it looks every second; "
+                              "if this stays, check its log)"))
 
 
 def _store_status(working: str | None) -> str | None:
     current = settings()
+    _working, in_force, refused, _router, indent = _labels()
     if not current.redis_url:
-        click.echo("in force:        unknown: REDIS_URL is not set (the store of published "
-                   "versions is in the routers' Redis)")
+        click.echo(in_force + _("unknown: REDIS_URL is not set (the store of published versions "
+                                "is in the routers' Redis)"))
         return None
     try:
         target = store()
@@ -174,22 +200,22 @@ def _store_status(working: str | None) -> str | None:
         refusal = target.last_refusal()
     except (click.ClickException, redis.RedisError) as exc:
         message = exc.message if isinstance(exc, click.ClickException) else type(exc).__name__
-        click.echo(f"in force:        unknown: {message}")
+        click.echo(in_force + _("unknown: {why}").format(why=message))
         return None
     if version is None:
-        click.echo("in force:        nothing is published yet (`ivr publish`)")
+        click.echo(in_force + _("nothing is published yet (`ivr publish`)"))
         return None
-    click.echo(f"in force:        {_line(entry) if entry else version}")
+    click.echo(in_force + (_line(entry) if entry else version))
     if working == version:
-        click.echo("                 the working folders are the version in force")
+        click.echo(indent + _("the working folders are the version in force"))
     elif working:
-        click.echo("                 the working folders differ from it: `ivr publish` puts "
-                   "them in force")
+        click.echo(indent + _("the working folders differ from it: `ivr publish` puts them in "
+                              "force"))
     if refusal and (entry is None or refusal.at > entry.at):
-        click.echo(f"last refused:    {_when(refusal.at)} by {refusal.by}, "
-                   f"{len(refusal.problems)} problem(s):")
+        click.echo(refused + _("{when} by {who}, {count} problem(s):").format(
+            when=_when(refusal.at), who=refusal.by, count=len(refusal.problems)))
         for problem in refusal.problems[:10]:
-            click.echo(f"                 {problem}")
+            click.echo(f"{indent}{problem}")
     return version
 
 

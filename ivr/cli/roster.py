@@ -9,10 +9,12 @@ from pathlib import Path
 import click
 
 from ivr.cli.common import clock_at, first_day, settings, working_snapshot
+from ivr.cli.texts import Group
+from ivr.i18n import _
 from ivr.source import LoadError
 
 
-@click.group()
+@click.group(cls=Group)
 def roster() -> None:
     """The duty roster: who is on duty, the week ahead, and coverage gaps."""
 
@@ -50,7 +52,7 @@ def roster_gaps(days: int, first: str) -> None:
     click.echo(gaps_text(snapshot.routing, snapshot.languages, first_day(first, snapshot), days))
 
 
-@click.group()
+@click.group(cls=Group)
 def audio() -> None:
     """Prompt recordings."""
 
@@ -66,12 +68,12 @@ def audio_check() -> None:
     try:
         catalogue, findings = check_audio(current.flows_dir, current.audio_dir)
     except LoadError as exc:
-        raise click.ClickException(f"the prompts cannot be read:\n{exc}") from exc
+        raise click.ClickException(_("the prompts cannot be read:") + f"\n{exc}") from exc
     for finding in findings:
         click.echo(str(finding))
     serious = sum(f.serious for f in findings)
-    click.echo(f"{len(catalogue.prompts)} prompts checked: {serious} error(s), "
-               f"{len(findings) - serious} note(s)")
+    click.echo(_("{prompts} prompts checked: {errors} error(s), {notes} note(s)").format(
+        prompts=len(catalogue.prompts), errors=serious, notes=len(findings) - serious))
     sys.exit(1 if serious else 0)
 
 
@@ -90,10 +92,10 @@ def audio_build(overwrite: bool, only: tuple[str, ...]) -> None:
     except ToolMissing as exc:
         raise click.ClickException(str(exc)) from exc
     except LoadError as exc:
-        raise click.ClickException(f"the prompts cannot be read:\n{exc}") from exc
+        raise click.ClickException(_("the prompts cannot be read:") + f"\n{exc}") from exc
     for path in written:
-        click.echo(f"wrote {Path(path)}")
-    click.echo(f"{len(written)} recording(s) written.")
+        click.echo(_("wrote {file}").format(file=Path(path)))
+    click.echo(_("{count} recording(s) written.").format(count=len(written)))
 
 
 @audio.command("accept")
@@ -105,15 +107,16 @@ def audio_accept(recordings: tuple[str, ...], everything: bool) -> None:
     from ivr.library.audio import accept
 
     if not recordings and not everything:
-        raise click.UsageError("name the recordings (e.g. kk/greeting.wav), or give --all")
+        raise click.UsageError(_("name the recordings (e.g. kk/greeting.wav), or give --all"))
     current = settings()
     try:
         accepted = accept(current.flows_dir, current.audio_dir, recordings)
     except LoadError as exc:
-        raise click.ClickException(f"the prompts cannot be read:\n{exc}") from exc
+        raise click.ClickException(_("the prompts cannot be read:") + f"\n{exc}") from exc
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"{len(accepted)} recording(s) noted in audio/manifest.yaml.")
+    click.echo(_("{count} recording(s) noted in {file}.").format(count=len(accepted),
+                                                                 file="audio/manifest.yaml"))
 
 
 COMMANDS = [roster, audio]

@@ -20,6 +20,7 @@ from ivr.calls.keys import Keys
 from ivr.calls.log import CallLog
 from ivr.calls.pseudonyms import call_key
 from ivr.engine.model import Event
+from ivr.i18n import current_language
 from ivr.library.snapshot import Snapshot
 from ivr.library.store import SnapshotStore
 from ivr.redis_url import connect
@@ -36,9 +37,10 @@ SIMULATED_CALLER_ID = "+77172000150"
 def simulated_router(settings: Settings, snapshot: Snapshot) -> Iterator[SimRouter]:
     with EmbeddedRedis() as server, tempfile.TemporaryDirectory(prefix="ivr-sim-") as folder:
         token, secret = secrets.token_hex(16), secrets.token_bytes(32)
+        # messages_language: the app sets it as the language of messages; keep `--lang`'s
         own = replace(settings, redis_url=server.url, twilio_auth_token=token, hmac_secret=secret,
                       public_base_url=None, redis_prefix=PREFIX, cache_dir=Path(folder) / "cache",
-                      spool_dir=Path(folder) / "spool",
+                      spool_dir=Path(folder) / "spool", messages_language=current_language(),
                       caller_id=settings.caller_id or (snapshot.national_numbers or
                                                        (SIMULATED_CALLER_ID,))[0])
         client = connect(server.url)

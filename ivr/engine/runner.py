@@ -109,13 +109,13 @@ def resume(flow: Flow, state: CallState, event: Event, live: Live,
 
 def replay(flow: Flow, events: Sequence[Event], routing: Routing | None = None,
            busy: frozenset[str] = frozenset(), line: LineView | None = None,
-           live: bool = False) -> tuple[CallState, Reply]:
+           live: bool = False, away: frozenset[str] = frozenset()) -> tuple[CallState, Reply]:
     """Rebuild a call from its log; the reply answers the last event from the caller's side.
 
-    `busy` (operators on other calls now) and `line` (the waiting line as this call sees it)
-    apply to the newest event only; `live` says the newest event is being answered now, so a
-    decision that needs the line it was not given raises NeedsLine (a replay for a record or
-    a whisper sees an empty line instead).
+    `busy` (operators on other calls now), `away` (consultants marked away now) and `line`
+    (the waiting line as this call sees it) apply to the newest event only; `live` says the
+    newest event is being answered now, so a decision that needs the line it was not given
+    raises NeedsLine (a replay for a record or a whisper sees an empty line instead).
     """
     if not events or not isinstance(events[0], Start):
         raise FlowRuntimeError("the call's log does not begin with its start")
@@ -126,7 +126,7 @@ def replay(flow: Flow, events: Sequence[Event], routing: Routing | None = None,
     def moment(index: int, at: float) -> Live:
         newest = index == last
         return Live(_moment(at), busy if newest else frozenset(), newest and live,
-                    line if newest else None)
+                    line if newest else None, away if newest else frozenset())
 
     state, reply = begin(flow, events[0], routing, rotation=rotation, recorded=routed.get(0),
                          live=moment(0, events[0].at))

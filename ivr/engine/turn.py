@@ -54,6 +54,7 @@ class Live:
     busy: frozenset[str] = frozenset()
     newest: bool = False
     line: LineView | None = None
+    away: frozenset[str] = frozenset()  # consultants marked away now (`ivr.calls.presence`)
 
 
 class Turn:
@@ -98,7 +99,8 @@ class Turn:
         """What routing may know of this call: nothing of the engine's mutable state."""
         state = self.state
         return Query(at=self.live.at, language=state.language, region=state.region,
-                     rotation=state.rotation, tried=frozenset(state.tried), busy=self.live.busy)
+                     rotation=state.rotation, tried=frozenset(state.tried), busy=self.live.busy,
+                     away=self.live.away)
 
     def say(self, prompts: Iterable[str]) -> None:
         """Queue prompts in the caller's language, or in every flow language before one is chosen."""

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.i18n import _
 from ivr.languages import SAY_VOICES
 from ivr.library.catalogue import AUDIO_SUFFIXES, Catalogue, is_sound
 from ivr.library.files import FolderSource
@@ -49,7 +50,9 @@ class Finding:
     serious: bool  # a caller would hear it, or hear nothing
 
     def __str__(self) -> str:
-        return f"{'error' if self.serious else 'note '}  {self.path}: {self.message}"
+        error, note = _("error"), _("note")
+        label = error if self.serious else note
+        return f"{label:<{max(len(error), len(note))}}  {self.path}: {self.message}"
 
 
 def _catalogue(flows_dir: Path, audio_dir: Path) -> tuple[Catalogue, list[Problem]]:
@@ -75,21 +78,21 @@ def check_audio(flows_dir: Path, audio_dir: Path) -> tuple[Catalogue, list[Findi
                 kazakh_like = language not in SAY_VOICES
                 findings.append(Finding(
                     f"audio/{language}/{prompt.id}.wav",
-                    "missing: no Twilio voice speaks this language" if kazakh_like else
-                    "missing: Twilio's voice reads the text instead", kazakh_like))
+                    _("missing: no Twilio voice speaks this language") if kazakh_like else
+                    _("missing: Twilio's voice reads the text instead"), kazakh_like))
                 continue
             used.add(recording.relpath)
             length = seconds((audio_dir / recording.relpath).read_bytes())
             if length is not None and length > MAX_SECONDS:
-                findings.append(Finding(f"audio/{recording.relpath}", f"{length:.0f} s long; keep "
-                                        f"prompts under {MAX_SECONDS:.0f} s so callers reach a "
-                                        "person quickly", False))
+                findings.append(Finding(f"audio/{recording.relpath}", _(
+                    "{seconds} s long; keep prompts under {max} s so callers reach a person "
+                    "quickly").format(seconds=f"{length:.0f}", max=f"{MAX_SECONDS:.0f}"), False))
     for path in sorted(audio_dir.rglob("*")):
         relative = path.relative_to(audio_dir).as_posix()
         if not path.is_file() or relative in used or f"audio/{relative}" == MANIFEST:
             continue
-        why = ("no prompt uses it (old or misnamed?)" if path.suffix in AUDIO_SUFFIXES
-               else "not a recording Twilio can play (use .wav or .mp3)")
+        why = (_("no prompt uses it (old or misnamed?)") if path.suffix in AUDIO_SUFFIXES
+               else _("not a recording Twilio can play (use .wav or .mp3)"))
         findings.append(Finding(f"audio/{relative}", why, False))
     return catalogue, findings
 
@@ -103,7 +106,8 @@ TONE = ["synth", "0.35", "sine", "523.25", "sine", "659.25", "fade", "q", "0.05"
 def render(text: str, language: str, out: Path) -> None:
     for tool in ("sox",) if is_sound(text) else ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
-            raise ToolMissing(f"{tool} is not installed (Debian/Ubuntu: apt-get install {tool})")
+            raise ToolMissing(_("{tool} is not installed (Debian/Ubuntu: apt-get install {tool})")
+                              .format(tool=tool))
     out.parent.mkdir(parents=True, exist_ok=True)
     if is_sound(text):
         subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
@@ -137,7 +141,7 @@ def build_placeholders(flows_dir: Path, audio_dir: Path, only: set[str] | None =
                        overwrite: bool = False) -> list[Path]:
     """Render every prompt that has no recording yet (or those named in `only`), and note in
     the manifest which text each placeholder says."""
-    catalogue, _ = _catalogue(flows_dir, audio_dir)
+    catalogue, _problems = _catalogue(flows_dir, audio_dir)
     written: list[Path] = []
     entries: dict[str, str] = {}
     for prompt in catalogue.prompts.values():
@@ -164,13 +168,13 @@ def build_placeholders(flows_dir: Path, audio_dir: Path, only: set[str] | None =
 def accept(flows_dir: Path, audio_dir: Path, relpaths: Iterable[str]) -> list[str]:
     """Note that these recordings (`kk/greeting.wav`; all when none is named) say their
     prompts' current texts. LookupError for a path that is no prompt's recording."""
-    catalogue, _ = _catalogue(flows_dir, audio_dir)
+    catalogue, _problems = _catalogue(flows_dir, audio_dir)
     by_path = {rec.relpath: prompt.texts[language] for prompt in catalogue.prompts.values()
                for language, rec in prompt.recordings.items()}
     wanted = [p.removeprefix("audio/") for p in relpaths] or sorted(by_path)
     unknown = [p for p in wanted if p not in by_path]
     if unknown:
-        raise LookupError(f"no prompt has the recording {', '.join(unknown)}; recordings are "
-                          "named like kk/greeting.wav")
+        raise LookupError(_("no prompt has the recording {recordings}; recordings are named like "
+                            "kk/greeting.wav").format(recordings=", ".join(unknown)))
     _update_manifest(audio_dir, {p: text_hash(by_path[p]) for p in wanted})
     return wanted

@@ -2,6 +2,11 @@
 
 Steps are coloured by type; the arrows that put a caller through to a person are thick, and
 the emergency path is red, so a supervisor sees at a glance where every caller can end up.
+
+The words of the picture ("call", "in every menu", "key 0", the kind of each step, the waiting
+line of a route) are in the supervisor's language, translated each time a picture is drawn;
+step names, route targets and the YAML keys that label the other arrows (`next`, `then`,
+`no_input`, ...) are data and stay as written in the flow.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import subprocess
 
 from ivr.engine.flow import Flow
 from ivr.engine.steps import Emergency, Hangup, Menu, Route, Step
+from ivr.i18n import N_, _
 
 COLOURS = {  # fill, border
     "menu": ("#dbeafe", "#1d4ed8"), "region_menu": ("#dbeafe", "#1d4ed8"),
@@ -19,23 +25,37 @@ COLOURS = {  # fill, border
     "language": ("#f3e8ff", "#7e22ce"), "goto": ("#f1f5f9", "#64748b"),
 }
 ANYWHERE = "any_menu"
+KINDS = {  # the kind of a step under its name, by type; a type not here is shown as it is
+    "menu": N_("(menu)"), "region_menu": N_("(region_menu)"), "hangup": N_("(hangup)"),
+    "say": N_("(say)"), "language": N_("(language)"), "goto": N_("(goto)"),
+}
+ROUTES = {"route": N_("(route: {targets})"), "emergency": N_("(emergency: {targets})")}
 
 
 def _label(step: Step) -> str:
-    detail = step.TYPE
     if isinstance(step, Route):
         wait = step.wait
-        detail += ": " + " → ".join(
-            f"{target} ⏳ line ≤ {wait.max_seconds} s" if target == "operators" and wait else target
-            for target in step.targets)
-    return f"{step.id}\\n({detail})"
+        waiting = _("line ≤ {seconds} s").format(seconds=wait.max_seconds) if wait else ""
+        targets = " → ".join(f"{target} ⏳ {waiting}" if target == "operators" and wait
+                             else target for target in step.targets)
+        kind = ROUTES.get(step.TYPE)
+        detail = _(kind).format(targets=targets) if kind else f"({step.TYPE}: {targets})"
+    else:
+        kind = KINDS.get(step.TYPE)
+        detail = _(kind) if kind else f"({step.TYPE})"
+    return f"{step.id}\\n{detail}"
 
 
 def _strong(flow: Flow, target: str) -> bool:
     return isinstance(flow.steps.get(target), Route)
 
 
+def _key(key: str) -> str:
+    return _("key {key}").format(key=key)
+
+
 def mermaid(flow: Flow) -> str:
+    call, every_menu = _("call"), _("in every menu")
     lines = ["flowchart TD"]
     for step in flow.steps.values():
         text = _label(step).replace("\\n", "<br/>")
@@ -47,12 +67,12 @@ def mermaid(flow: Flow) -> str:
             lines.append(f'    {step.id}(["{text}"])')
         else:
             lines.append(f'    {step.id}["{text}"]')
-    lines.append(f'    start((call)) --> {flow.start}')
+    lines.append(f'    start(("{call}")) --> {flow.start}')
     if flow.anywhere:
-        lines.append(f'    {ANYWHERE}(("in every menu"))')
+        lines.append(f'    {ANYWHERE}(("{every_menu}"))')
         for key, target in flow.anywhere.items():
             arrow = "==>" if _strong(flow, target) else "-->"
-            lines.append(f'    {ANYWHERE} {arrow}|"key {key}"| {target}')
+            lines.append(f'    {ANYWHERE} {arrow}|"{_key(key)}"| {target}')
     for step in flow.steps.values():
         for exit_ in step.exits():
             arrow = "==>" if _strong(flow, exit_.target) else "-.->" if exit_.silent else "-->"
@@ -77,8 +97,9 @@ def _edges(flow: Flow) -> list[bool]:
 
 
 def dot(flow: Flow) -> str:
+    call, every_menu = _("call"), _("in every menu")
     lines = ["digraph flow {", '  rankdir=TB; node [fontname="Helvetica", style=filled];',
-             '  start [shape=circle, label="call", fillcolor="#ffffff"];',
+             f'  start [shape=circle, label="{call}", fillcolor="#ffffff"];',
              f"  start -> {flow.start};"]
     for step in flow.steps.values():
         fill, border = COLOURS.get(step.TYPE, ("#ffffff", "#000000"))
@@ -87,9 +108,9 @@ def dot(flow: Flow) -> str:
         lines.append(f'  {step.id} [label="{_label(step)}", shape={shape}, fillcolor="{fill}", '
                      f'color="{border}", penwidth=2];')
     if flow.anywhere:
-        lines.append(f'  {ANYWHERE} [label="in every menu", shape=note, fillcolor="#ffffff"];')
+        lines.append(f'  {ANYWHERE} [label="{every_menu}", shape=note, fillcolor="#ffffff"];')
         for key, target in flow.anywhere.items():
-            lines.append(f'  {ANYWHERE} -> {target} [label="key {key}"{_edge(flow, target)}];')
+            lines.append(f'  {ANYWHERE} -> {target} [label="{_key(key)}"{_edge(flow, target)}];')
     for step in flow.steps.values():
         for exit_ in step.exits():
             style = ", style=dashed" if exit_.silent and not _strong(flow, exit_.target) else ""
@@ -109,6 +130,12 @@ def render(flow: Flow, fmt: str) -> bytes:
     """SVG or PNG through Graphviz's `dot`; raise FileNotFoundError when it is not installed."""
     binary = shutil.which("dot")
     if binary is None:
-        raise FileNotFoundError("Graphviz is not installed (Debian/Ubuntu: apt-get install graphviz)")
+        raise FileNotFoundError(
+            _("Graphviz is not installed (Debian/Ubuntu: apt-get install graphviz)"))
     return subprocess.run([binary, f"-T{fmt}"], input=dot(flow).encode(), check=True,
                           capture_output=True).stdout
+
+
+def graphviz_found() -> bool:
+    """Whether `render` can draw (Graphviz's `dot` is installed)."""
+    return shutil.which("dot") is not None

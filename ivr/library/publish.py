@@ -61,8 +61,12 @@ def note_checked(store: SnapshotStore, files: Mapping[str, bytes]) -> None:
 
 
 def publish(store: SnapshotStore, source: Source, options: Options, by: str, message: str = "",
-            keep_seconds: float = 6 * 3600) -> Outcome:
-    """Check `source` and put it in force; LoadError (kept in the store) when it does not pass."""
+            keep_seconds: float = 6 * 3600, expected: str | None = None) -> Outcome:
+    """Check `source` and put it in force; LoadError (kept in the store) when it does not pass.
+
+    `expected` is the version `source` was made from, when it was (a change made in the console
+    to the version then in force); StoreError when another version is in force by now. Without
+    it, the version in force when the checks began is expected."""
     verdict = check(source, options)
     if verdict.snapshot is None:
         store.refuse(by, list(verdict.problems))
@@ -70,7 +74,8 @@ def publish(store: SnapshotStore, source: Source, options: Options, by: str, mes
     snapshot = verdict.snapshot
     previous, old = _previous_files(store)
     summary = describe(old, snapshot.files, parsed)
-    publication = store.publish(snapshot.files, by, message, summary, expected=previous,
+    publication = store.publish(snapshot.files, by, message, summary,
+                                expected=previous if expected is None else expected,
                                 trees=parse_trees(snapshot.files))
     note_checked(store, snapshot.files)
     if publication is not None:

@@ -17,6 +17,7 @@ publications; the last refused publication. Old versions are pruned beyond `KEEP
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -24,10 +25,12 @@ from typing import Any, cast
 
 import redis
 
+from ivr.calls.counts import count
 from ivr.calls.keys import Keys
 from ivr.library.snapshot import digest, version_of
 from ivr.source import Problem
 
+log = logging.getLogger("ivr.library")
 KEEP_VERSIONS = 50
 SCHEMA_MARK_SECONDS = 90 * 24 * 3600  # marks are small; a version published since renews them
 KINDS = ("publish", "rollback", "restore")
@@ -188,10 +191,14 @@ class SnapshotStore:
                 except redis.WatchError:
                     continue
         self.client.delete(self.keys.refused)
+        log.info("version %s published (%s) by %s: %s", version, kind, by, message or "-")
         return entry
 
     def refuse(self, by: str, problems: list[Problem]) -> None:
         self.client.set(self.keys.refused, Refusal(time.time(), by, tuple(problems)).encode())
+        count(self.client, self.keys, "refused")
+        log.info("publication refused (%s): %d problem(s); `ivr status` lists them", by,
+                 len(problems))
 
     def prune(self, keep: int = KEEP_VERSIONS, also_keep: frozenset[str] = frozenset()) -> int:
         """Forget the files of versions beyond the newest `keep` (never the one in force, nor

@@ -4,6 +4,10 @@ For a supervisor's own machine, or `python3 dev.py run`: edit a file, and within
 seconds it is checked and, if it passes, published through the same `publish` as the command.
 A refused edit is reported once, and the version in force stays. Production routers do not
 need it: supervisors publish when they mean to.
+
+What it prints is in the supervisor's language (`ivr --lang`, IVR_MESSAGES); the reason it
+records in the history ("published by the watcher") is data, like `ivr publish -m`, and stays
+in English.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 
 import redis
 
+from ivr.i18n import _
 from ivr.library.files import FolderSource
 from ivr.library.pipeline import Options
 from ivr.library.publish import publish
@@ -50,12 +55,14 @@ def watch(store: SnapshotStore, options: Options, flows_dir: Path, audio_dir: Pa
                 outcome = publish(store, FolderSource(flows_dir, audio_dir), options, by,
                                   "published by the watcher")
             except LoadError as exc:
-                say(f"refused: {len(exc.problems)} problem(s); version in force unchanged:\n{exc}")
+                say(_("refused: {count} problem(s); version in force unchanged:").format(
+                    count=len(exc.problems)) + f"\n{exc}")
             except (redis.RedisError, StoreError) as exc:
-                say(f"could not publish ({type(exc).__name__}); trying again")
+                say(_("could not publish ({error}); trying again").format(
+                    error=type(exc).__name__))
                 seen = None
             else:
                 if outcome.publication is not None:
-                    say(f"published version {outcome.snapshot.version}: "
-                        f"{outcome.publication.summary}")
+                    say(_("published version {version}: {summary}").format(
+                        version=outcome.snapshot.version, summary=outcome.publication.summary))
         stop.wait(every)

@@ -16,6 +16,7 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+from ivr.calls.counts import count
 from ivr.calls.keys import Keys
 from ivr.calls.log import CallLog, decode
 from ivr.calls.pseudonyms import CallerKeys, month_of
@@ -124,10 +125,15 @@ def replay_spool(settings: Settings) -> int:
             record = settle_spooled(entry, calls.read(key), versions)
         except (KeyError, ValueError, TypeError) as exc:
             raise BadEntry("not a call's end") from exc
-        enqueue_record(connection, settings.queue_name, record, settings.retry_intervals)
+        enqueue_record(connection, settings.queue_name, record, settings.redis_prefix,
+                           settings.retry_intervals)
         calls.close(key)
 
-    return Spool(settings.spool_dir).replay(settle)
+    settled = Spool(settings.spool_dir).replay(settle)
+    if settled:
+        log.info("spool: %d entr%s settled into the call logs and records", settled,
+                 "y" if settled == 1 else "ies")
+    return settled
 
 
 # KEYS: active. ARGV: call key, the last moment of activity that counts as stale.
@@ -163,11 +169,15 @@ def sweep(settings: Settings, now: float | None = None) -> int:
         outcome = ""
         if not simulated:  # `ivr call --url` without its status: no record, as ever
             record = _swept_record(key, events, float(seen), versions)
-            enqueue_record(connection, settings.queue_name, record, settings.retry_intervals)
+            enqueue_record(connection, settings.queue_name, record, settings.redis_prefix,
+                           settings.retry_intervals)
             outcome = record.outcome
         if done(keys=[keys.active], args=[key, stale_before]) and not simulated:
             log.warning("no final status came for a call; the sweep recorded it (%s)", outcome)
+            count(connection, keys, "swept")
             swept += 1
+    if swept:
+        log.info("sweep: %d call(s) without a final status recorded", swept)
     return swept
 
 

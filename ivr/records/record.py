@@ -212,13 +212,15 @@ def lost_log_record(key: str, status: str, duration: int | None, ended_at: float
     )
 
 
-def enqueue_record(connection: Redis, queue_name: str, record: CallRecord,
+def enqueue_record(connection: Redis, queue_name: str, record: CallRecord, prefix: str,
                    intervals: Sequence[int] = RETRY_INTERVALS) -> None:
-    """Queue the record once; a second callback for the same call is a no-op."""
+    """Queue the record once; a second callback for the same call is a no-op. `prefix` names
+    the router's keys, where the worker counts the calls it stores (for the metrics)."""
     queue = Queue(queue_name, connection=connection)
     with contextlib.suppress(DuplicateJobError):
         queue.enqueue(
-            STORE_JOB, kwargs={"record": record.payload()}, job_id=f"record-{record.call_key}",
+            STORE_JOB, kwargs={"record": record.payload(), "prefix": prefix},
+            job_id=f"record-{record.call_key}",
             unique=True, retry=Retry(max=len(intervals), interval=list(intervals)),
             failure_ttl=KEEP_FAILED_SECONDS,
         )

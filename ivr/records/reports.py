@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ivr.i18n import N_, _
 from ivr.records.store import RecordStore
 
 THRESHOLD = 5
@@ -32,12 +33,34 @@ Key = tuple[Any, ...]
 
 SMALL, PROTECTS = "small", "protects"  # why a cell is hidden
 MARKS = {SMALL: f"<{THRESHOLD}", PROTECTS: "x"}
-NOTES = {
-    SMALL: f"<{THRESHOLD}: fewer than {THRESHOLD} calls, hidden so that no caller can be "
-           "recognised.",
-    PROTECTS: f"x: {THRESHOLD} calls or more, hidden so that a cell under {THRESHOLD} cannot be "
-              "worked out from the totals.",
+NOTES = {  # the footnotes, in English here: `footnote` gives them in the supervisor's language
+    SMALL: N_("<{threshold}: fewer than {threshold} calls, hidden so that no caller can be "
+              "recognised."),
+    PROTECTS: N_("x: {threshold} calls or more, hidden so that a cell under {threshold} cannot "
+                 "be worked out from the totals."),
 }
+
+
+HEADINGS = {  # the table's column headings for the groupings (`--by`), in English here
+    "language": N_("language"), "region": N_("region"), "outcome": N_("outcome"),
+    "destination": N_("destination"), "region_source": N_("region_source"), "flow": N_("flow"),
+    "silent": N_("silent"), "emergency": N_("emergency"), "repeat_caller": N_("repeat_caller"),
+    "operator": N_("operator"), "fault": N_("fault"), "closed_by": N_("closed_by"),
+}
+
+
+def heading(grouping: str) -> str:
+    """A grouping's column heading in the current language."""
+    return _(HEADINGS[grouping]) if grouping in HEADINGS else grouping
+
+
+def footnote(why: str) -> str:
+    """The footnote for a mark (SMALL or PROTECTS), in the current language."""
+    return _(NOTES[why]).format(threshold=THRESHOLD)
+
+
+def period_text(first: str, last: str) -> str:
+    return first if first == last else _("{first} to {last}").format(first=first, last=last)
 
 
 def suppress(counts: Mapping[Key, int], threshold: int = THRESHOLD) -> set[Key]:
@@ -130,11 +153,10 @@ def _notes(report: Report) -> list[str]:
     used = {row.hidden for row in (*report.rows, *report.categories) if row.hidden}
     if report.total is None or (report.categories and report.categorised is None):
         used.add(SMALL)
-    return [NOTES[why] for why in (SMALL, PROTECTS) if why in used]
+    return [footnote(why) for why in (SMALL, PROTECTS) if why in used]
 
 
 def render(report: Report, fmt: str) -> str:
-    period = report.first if report.first == report.last else f"{report.first} to {report.last}"
     notes = _notes(report)
     if fmt == "json":
         return json.dumps({
@@ -147,7 +169,7 @@ def render(report: Report, fmt: str) -> str:
             "categories": [{"category": row.key[0], "calls": row.count, "percent": row.share,
                             **({"hidden": row.hidden} if row.hidden else {})}
                            for row in report.categories],
-            "notes": {"hidden": {SMALL: NOTES[SMALL], PROTECTS: NOTES[PROTECTS]}},
+            "notes": {"hidden": {SMALL: footnote(SMALL), PROTECTS: footnote(PROTECTS)}},
         }, ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()
@@ -165,23 +187,28 @@ def render(report: Report, fmt: str) -> str:
         for note in notes:
             writer.writerow([f"# {note}"])
         return out.getvalue()
-    lines = [f"Calls, {period}"]
+    lines = [_("Calls, {period}").format(period=period_text(report.first, report.last))]
+    calls, total = _("calls"), _("total")
+    count_width = max(7, len(calls))
+    names = [heading(name) for name in report.by]
     widths = [max([len(name)] + [len(str(row.key[i])) for row in report.rows])
-              for i, name in enumerate(report.by)]
-    header = "  ".join(name.ljust(w) for name, w in zip(report.by, widths, strict=True))
-    lines.append(f"{header}  {'calls':>7}  {'%':>6}".lstrip())
+              for i, name in enumerate(names)]
+    if widths:  # the total's label fits under the groupings' columns
+        widths[-1] += max(0, len(total) - sum(widths) - 2 * (len(widths) - 1))
+    header = "  ".join(name.ljust(w) for name, w in zip(names, widths, strict=True))
+    lines.append(f"{header}  {calls:>{count_width}}  {'%':>6}".lstrip())
     for row in report.rows:
         labels = "  ".join(str("-" if v is None else v).ljust(w)
                            for v, w in zip(row.key, widths, strict=True))
-        lines.append(f"{labels}  {_cell(row.count, row.hidden):>7}  "
+        lines.append(f"{labels}  {_cell(row.count, row.hidden):>{count_width}}  "
                      f"{_cell(row.share, row.hidden, True):>6}".lstrip())
-    lines.append(f"{'total'.ljust(sum(widths) + 2 * max(0, len(widths) - 1))}  "
-                 f"{_cell(report.total):>7}".lstrip())
+    lines.append(f"{total.ljust(sum(widths) + 2 * max(0, len(widths) - 1))}  "
+                 f"{_cell(report.total):>{count_width}}".lstrip())
     if report.categories:
-        lines.append(f"Categories (share of {_cell(report.categorised)} categorised calls; "
-                     "a call may carry several)")
+        lines.append(_("Categories (share of {count} categorised calls; a call may carry "
+                       "several)").format(count=_cell(report.categorised)))
         for row in report.categories:
-            lines.append(f"  {row.key[0]:<14} {_cell(row.count, row.hidden):>7}  "
+            lines.append(f"  {row.key[0]:<14} {_cell(row.count, row.hidden):>{count_width}}  "
                          f"{_cell(row.share, row.hidden, True):>6}")
     lines.extend(notes)
     return "\n".join(lines) + "\n"

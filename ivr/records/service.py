@@ -26,7 +26,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from ivr.records.reports import MARKS, NOTES, PROTECTS, SMALL, THRESHOLD, month_range, suppress
+from ivr.i18n import N_, _
+from ivr.records.reports import (
+    MARKS,
+    PROTECTS,
+    SMALL,
+    THRESHOLD,
+    footnote,
+    month_range,
+    period_text,
+    suppress,
+)
 from ivr.records.store import RecordStore
 
 ABANDONED = frozenset({"caller-hung-up-while-waiting", "caller-hung-up-while-connecting"})
@@ -76,13 +86,22 @@ def _share(part: int, whole: int) -> float:
 
 
 HEADINGS = ("month", "language", "offered", *(f"answered within {s} s" for s in WITHIN),
-            "speed of answer (s)", "abandoned", "longest wait (s)")
+            "speed of answer (s)", "abandoned", "longest wait (s)")  # the CSV's, in English
+WITHIN_HEADING = N_("answered within {seconds} s")
+TABLE_HEADINGS = (N_("month"), N_("language"), N_("offered"), N_("speed of answer (s)"),
+                  N_("abandoned"), N_("longest wait (s)"))
+
+
+def headings() -> list[str]:
+    """The table's headings in the current language, in the order of HEADINGS."""
+    month, language, offered, speed, abandoned, longest = (_(h) for h in TABLE_HEADINGS)
+    return [month, language, offered,
+            *(_(WITHIN_HEADING).format(seconds=s) for s in WITHIN), speed, abandoned, longest]
 
 
 def render(figures: Sequence[Figures], first: str, last: str, fmt: str) -> str:
-    period = first if first == last else f"{first} to {last}"
     used = {f.hidden for f in figures if f.hidden}
-    notes = [NOTES[why] for why in (SMALL, PROTECTS) if why in used]
+    notes = [footnote(why) for why in (SMALL, PROTECTS) if why in used]
     if fmt == "json":
         return json.dumps({
             "period": {"from": first, "to": last}, "suppressed_below": THRESHOLD,
@@ -93,7 +112,7 @@ def render(figures: Sequence[Figures], first: str, last: str, fmt: str) -> str:
                       "speed_of_answer_seconds": f.speed_of_answer,
                       "abandoned_percent": f.abandoned, "longest_wait_seconds": f.longest_wait}
                      for f in figures],
-            "notes": {"hidden": {SMALL: NOTES[SMALL], PROTECTS: NOTES[PROTECTS]}},
+            "notes": {"hidden": {SMALL: footnote(SMALL), PROTECTS: footnote(PROTECTS)}},
         }, ensure_ascii=False, indent=2)
     rows = [[f.month, f.language or "-",
              str(f.offered) if f.offered is not None else MARKS[f.hidden or SMALL],
@@ -107,13 +126,15 @@ def render(figures: Sequence[Figures], first: str, last: str, fmt: str) -> str:
         for note in notes:
             writer.writerow([f"# {note}"])
         return out.getvalue()
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(HEADINGS)]
-    lines = [f"Calls that reached a consultant route, {period}",
-             "  ".join(h.ljust(w) for h, w in zip(HEADINGS, widths, strict=True)).rstrip()]
+    table = headings()
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(table)]
+    lines = [_("Calls that reached a consultant route, {period}").format(
+                 period=period_text(first, last)),
+             "  ".join(h.ljust(w) for h, w in zip(table, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
               for row in rows]
     if not rows:
-        lines.append("(no call reached a consultant route in this period)")
+        lines.append(_("(no call reached a consultant route in this period)"))
     return "\n".join([*lines, *notes]) + "\n"
 
 

@@ -61,6 +61,26 @@ call_categories = sa.Table(
               sa.ForeignKey("call_records.call_key", ondelete="CASCADE"), primary_key=True),
     sa.Column("category", sa.String(32), primary_key=True),
 )
+# The console's accounts and its audit log (`ivr.console`): staff, never callers.
+console_users = sa.Table(
+    "console_users", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),  # supervisor, consultant, viewer
+    sa.Column("operator", sa.String(64), nullable=True),  # a consultant's roster id
+    sa.Column("language", sa.String(2), nullable=False),  # kk, ru, en
+    sa.Column("password_hash", sa.String(255), nullable=False),  # argon2id
+    sa.Column("created_at", sa.DateTime, nullable=False),  # UTC
+    sa.Column("changed_at", sa.DateTime, nullable=False),  # UTC
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
+)
+console_audit = sa.Table(
+    "console_audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),  # UTC
+    sa.Column("user", sa.String(64), nullable=False),  # who: an account, or user@host (CLI)
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+)
 
 
 class StoreError(Exception):
@@ -240,6 +260,77 @@ class RecordStore:
                 added += db.execute(statement).first() is not None
             return added
 
+    def set_categories(self, call_key: str, categories: Iterable[str],
+                       within: sa.Connection | None = None) -> tuple[str, ...]:
+        """Replace the call's categories with `categories` (none: clear them), all or
+        nothing; return the ones it had. `within`: inside the caller's transaction (so that
+        the change and its audit row are stored together), else in one of its own."""
+        wanted = list(dict.fromkeys(categories))
+        unknown = [c for c in wanted if c not in CATEGORIES]
+        if unknown:
+            raise StoreError(f"unknown categories: {', '.join(unknown)}; known: "
+                             f"{', '.join(CATEGORIES)}")
+        if within is None:
+            with self.engine.begin() as db:
+                return self.set_categories(call_key, wanted, db)
+        db = within
+        if db.execute(sa.select(call_records.c.call_key).where(
+                call_records.c.call_key == call_key)).first() is None:
+            raise StoreError("no stored call has that key")
+        before = _in_order(db.execute(sa.select(call_categories.c.category).where(
+            call_categories.c.call_key == call_key)).scalars())
+        db.execute(call_categories.delete().where(call_categories.c.call_key == call_key))
+        if wanted:
+            db.execute(call_categories.insert(),
+                       [{"call_key": call_key, "category": c} for c in wanted])
+        return before
+
+    # --- the console's calls page ----------------------------------------------------------
+
+    RECENT = ("call_key", "started_at", "duration_seconds", "language", "region", "silent",
+              "outcome", "operator")  # what the page needs of a record: nothing of the caller
+
+    def recent_calls(self, since: dt.datetime, operator: str | None = None,
+                     limit: int = 200) -> list[dict[str, Any]]:
+        """Calls that started at `since` (UTC) or later, newest first, at most `limit`, with
+        their categories (`categories`, in the order of CATEGORIES); only `operator`'s when
+        given."""
+        query = sa.select(*(call_records.c[name] for name in self.RECENT)).where(
+            call_records.c.started_at >= since)
+        if operator is not None:
+            query = query.where(call_records.c.operator == operator)
+        query = query.order_by(call_records.c.started_at.desc(),
+                               call_records.c.call_key).limit(limit)
+        with self.engine.connect() as db:
+            rows = [dict(row._mapping) for row in db.execute(query)]
+            tagged: dict[str, list[str]] = {}
+            keys = [row["call_key"] for row in rows]
+            if keys:
+                for key, category in db.execute(sa.select(
+                        call_categories.c.call_key, call_categories.c.category).where(
+                        call_categories.c.call_key.in_(keys))):
+                    tagged.setdefault(key, []).append(category)
+        for row in rows:
+            row["categories"] = _in_order(tagged.get(row["call_key"], []))
+        return rows
+
+    def calls_started_since(self, since: dt.datetime
+                            ) -> list[tuple[str, dt.datetime, str | None]]:
+        """(key, start, operator) of every call that started at `since` (UTC) or later."""
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(call_records.c.call_key, call_records.c.started_at,
+                                        call_records.c.operator).where(
+                call_records.c.started_at >= since))
+            return [(str(row[0]), row[1], row[2]) for row in rows]
+
+    def call_operators(self, since: dt.datetime) -> list[str]:
+        """The roster ids of the operators who took a call since `since` (UTC), sorted."""
+        with self.engine.connect() as db:
+            return sorted(str(name) for name in db.execute(
+                sa.select(call_records.c.operator).distinct().where(
+                    call_records.c.started_at >= since,
+                    call_records.c.operator.is_not(None))).scalars())
+
     # --- reports ---------------------------------------------------------------------------
 
     def counts(self, start: dt.datetime, end: dt.datetime,
@@ -290,3 +381,9 @@ def _moment(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     return dt.datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _in_order(categories: Iterable[str]) -> tuple[str, ...]:
+    """Categories in the order of CATEGORIES (any unknown to it last, sorted)."""
+    found = set(categories)
+    return (*(c for c in CATEGORIES if c in found), *sorted(found - set(CATEGORIES)))

@@ -40,6 +40,7 @@ class Query:
     rotation: int = 0  # the call's place in the stream of calls: who rings first rotates
     tried: frozenset[str] = frozenset()  # leg ids already rung for this call
     busy: frozenset[str] = frozenset()  # operators on another call now
+    away: frozenset[str] = frozenset()  # on duty, but marked away for now: not on duty at all
 
 
 def operator_leg(operator: str) -> str:

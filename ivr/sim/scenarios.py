@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr.engine.model import Event
+from ivr.i18n import _
 from ivr.library.pipeline import number_names
 from ivr.library.recordings import seconds
 from ivr.library.scenarios import TIME_FORMAT, Caller, Scenario, WhileWaiting
@@ -142,7 +143,7 @@ class Runner:
         failures: list[str] = []
         for n, (caller, sim) in enumerate(sims, start=1):
             found = self._compare(caller.expect, self._actual(sim))
-            who = f"caller {n}: " if len(sims) > 1 else ""
+            who = _("caller {number}: ").format(number=n) if len(sims) > 1 else ""
             failures += [f"{who}{failure}" for failure in found]
         return Outcome(scenario, tuple(failures), sims[-1][1].transcript if sims else None)
 
@@ -169,10 +170,13 @@ class Runner:
             if key == "hears":
                 wanted = [str(w) for w in want]
                 if not _matches_hears(wanted, list(got or [])):
-                    yield f"hears: expected {wanted}, heard {[g.split('@')[0] for g in got or []]}"
+                    yield _("hears: expected {expected}, heard {heard}").format(
+                        expected=wanted, heard=[g.split("@")[0] for g in got or []])
             elif key == "dials":
                 wanted = [str(w) for w in (want if isinstance(want, list) else [want])]
                 if wanted != got:
-                    yield f"dials: expected {wanted}, dialled {got}"
+                    yield _("dials: expected {expected}, dialled {dialled}").format(
+                        expected=wanted, dialled=got)
             elif want != got:
-                yield f"{key}: expected {want!r}, got {got!r}"
+                yield _("{key}: expected {expected}, got {got}").format(
+                    key=key, expected=repr(want), got=repr(got))

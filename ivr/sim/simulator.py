@@ -23,6 +23,7 @@ from urllib.request import Request, urlopen
 from twilio.request_validator import RequestValidator
 
 from ivr.calls import simulation
+from ivr.i18n import _
 from ivr.library.catalogue import Catalogue
 
 MAX_REQUESTS = 2000  # a call waiting half an hour in line asks about every five seconds
@@ -125,7 +126,7 @@ class HttpClient:
               method: str) -> _HttpResponse:
         url = self.base_url.rstrip("/") + path
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"not an http(s) URL: {url}")
+            raise ValueError(_("not an http(s) URL: {url}").format(url=url))
         request = Request(url, data=data, headers=headers, method=method)  # noqa: S310
         try:
             with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
@@ -191,7 +192,8 @@ class SimulatedCall:
         self.transcript.status_codes.append(response.status_code)
         self.transcript.responses.append(body)
         if response.status_code != 200:
-            raise AssertionError(f"{path} answered {response.status_code}: Twilio would hang up")
+            raise AssertionError(_("{path} answered {status}: Twilio would hang up").format(
+                path=path, status=response.status_code))
         return ET.fromstring(body)
 
     def _send(self, method: str, path: str, params: dict[str, str],
@@ -205,7 +207,7 @@ class SimulatedCall:
         catalogue = self.catalogue
         if verb.tag == "Play":
             path = urlsplit(text).path.removeprefix("/audio/")
-            folder, _, name = path.partition("/")
+            folder, _slash, name = path.partition("/")
             recording = catalogue.by_published_name(path) if catalogue else None
             found = catalogue.find_recording(recording.relpath) if catalogue and recording else None
             # a version this simulator has not read: the name still tells the prompt
@@ -220,8 +222,9 @@ class SimulatedCall:
     def hear(self, verb: ET.Element) -> Heard:
         heard = self.heard_from(verb)
         self.transcript.heard.append(heard)
-        voice = "  (Twilio voice)" if heard.via == "say" else ""
-        self.echo(f"caller hears [{heard.language or '?'}] {heard.text}{voice}")
+        voice = "  " + _("(Twilio voice)") if heard.via == "say" else ""
+        self.echo(_("caller hears [{language}] {text}").format(
+            language=heard.language or "?", text=heard.text) + voice)
         return heard
 
     def operator_leg(self, number: ET.Element, accept: bool) -> bool:
@@ -237,12 +240,13 @@ class SimulatedCall:
             if verb.tag == "Gather":
                 heard.extend(self.heard_from(inner) for inner in verb)
                 said = " ".join(h.text for h in heard)
-                self.echo(f"  operator {operator} hears [{heard[0].language if heard else '?'}] {said}")
+                self.echo("  " + _("operator {number} hears [{language}] {text}").format(
+                    number=operator, language=heard[0].language if heard else "?", text=said))
                 if accept:
-                    self.echo(f"  operator {operator} presses 1")
+                    self.echo("  " + _("operator {number} presses 1").format(number=operator))
                     answer_doc = self.post(verb.get("action", ""), {**leg, "Digits": "1"}, own=True)
                     return not any(v.tag == "Hangup" for v in answer_doc)
-                self.echo(f"  operator {operator} presses nothing")
+                self.echo("  " + _("operator {number} presses nothing").format(number=operator))
             elif verb.tag == "Hangup":
                 return False
         return True
@@ -264,7 +268,7 @@ class SimulatedCall:
         keys = keys or press([])
         answers = answers or answer([])
         document = self.post("/voice", method=self.method)
-        for _ in range(MAX_REQUESTS):
+        for _request in range(MAX_REQUESTS):
             next_url, seconds = self.follow(document, keys, answers)
             self.transcript.seconds += seconds
             yield seconds
@@ -272,7 +276,8 @@ class SimulatedCall:
                 break
             document = self.post(*next_url)
         else:
-            raise AssertionError(f"the call did not end after {MAX_REQUESTS} webhooks")
+            raise AssertionError(_("the call did not end after {count} webhooks").format(
+                count=MAX_REQUESTS))
         self._end_hold()
         if status:
             self.post("/voice/status", {"CallStatus": "completed",
@@ -287,13 +292,13 @@ class SimulatedCall:
             self._hold_started = at
             if self.transcript.waited is None:
                 self.transcript.waited = 0.0
-            self.echo("caller waits on hold")
+            self.echo(_("caller waits on hold"))
 
     def _end_hold(self) -> None:
         if self._hold_started is not None and self.transcript.waited is not None:
             held = self.transcript.seconds - self._hold_started
             self.transcript.waited += held
-            self.echo(f"... after {held:.0f} s on hold")
+            self.echo(_("... after {seconds} s on hold").format(seconds=f"{held:.0f}"))
         self._hold_started = None
 
     def follow(self, document: ET.Element, keys: Keys,
@@ -325,14 +330,14 @@ class SimulatedCall:
                 if key == HANG_UP:
                     self._end_hold()
                     self.transcript.ended = "caller hung up"
-                    self.echo("caller hangs up")
+                    self.echo(_("caller hangs up"))
                     return None, seconds
                 if key:
                     self._end_hold()
-                    self.echo(f"caller presses {key}")
+                    self.echo(_("caller presses {key}").format(key=key))
                     return (verb.get("action", ""), {"Digits": key}), seconds
                 if not holding:
-                    self.echo("caller presses nothing")
+                    self.echo(_("caller presses nothing"))
                 seconds += float(verb.get("timeout", "5"))
             elif verb.tag == "Redirect":
                 return ((verb.text or "").strip(), {}), seconds
@@ -342,14 +347,14 @@ class SimulatedCall:
                 return after, seconds + seconds_
             elif verb.tag == "Hangup":
                 self.transcript.ended = "hangup"
-                self.echo("router hangs up")
+                self.echo(_("router hangs up"))
                 return None, seconds
             elif verb.tag == "Pause":
                 seconds += float(verb.get("length", "1"))
             else:
                 raise AssertionError(f"unexpected TwiML verb <{verb.tag}>")
         self.transcript.ended = "end of document"
-        self.echo("call ends")
+        self.echo(_("call ends"))
         return None, seconds
 
     def _dial(self, verb: ET.Element, answers: Answers
@@ -357,7 +362,7 @@ class SimulatedCall:
         numbers = [n for n in verb if n.tag == "Number"]
         dialled = ",".join((n.text or "").strip() for n in numbers)
         outcome = answers(dialled)
-        self.echo(f"router dials {dialled}: {outcome}")
+        self.echo(_("router dials {numbers}: {outcome}").format(numbers=dialled, outcome=outcome))
         status, bridged = outcome, outcome in ANSWERED
         seconds = SHORT_SECONDS.get(outcome, float(verb.get("timeout", "30")))
         talked = 0.0

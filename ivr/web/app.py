@@ -26,9 +26,9 @@ from ivr.library.live import Library
 from ivr.library.pipeline import Options
 from ivr.library.store import SnapshotStore
 from ivr.records.spool import Spool
-from ivr.redis_url import connect
+from ivr.redis_url import connect, persistence_problem
 from ivr.settings import ConfigError, Settings
-from ivr.web import public, tags, voice
+from ivr.web import debugger, metrics, public, tags, voice
 from ivr.web.context import Voice
 from ivr.web.signature import SignatureCheck
 from ivr.web.twiml import Renderer, SafePath
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] = ti
     check_kazakhstan_offset()
     set_language(settings.messages_language)
     client = connect(settings.redis_url, settings.redis_timeout_seconds)
+    if background and (problem := persistence_problem(client)):
+        logging.getLogger("ivr").warning(problem)
     keys = Keys(settings.redis_prefix)
     library = Library(SnapshotStore(client, keys), Options.of(settings),
                       LocalCache(settings.cache_dir), settings.call_ttl_seconds, clock)
@@ -71,7 +73,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], float] = ti
     ))
     app.register_blueprint(public.bp)
     app.register_blueprint(tags.bp)
-    logging.getLogger("ivr").setLevel(logging.INFO)
+    app.register_blueprint(debugger.bp)
+    metrics.init_app(app)
     if background:
         library.start()
     return app

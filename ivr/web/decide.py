@@ -44,7 +44,7 @@ def advance(event: Event, release: tuple[str, ...] = ()) -> Answered:
     appended = ctx.calls.append(key, event, release, delivery())
     # This call's own ringing phones are not taken from it by a repeated delivery.
     busy = appended.busy - {op for op in map(operator_of, appended.own_legs) if op}
-    answered = _decide(ctx, key, appended.events, busy, commit=True)
+    answered = _decide(ctx, key, appended.events, busy, appended.away, commit=True)
     assert answered is not None  # committed: always answered
     return answered
 
@@ -56,12 +56,13 @@ def poll() -> Answered:
     key = call_key_of_request()
     peeked = ctx.calls.peek(key)
     tick = Tick(ctx.clock())
-    answered = _decide(ctx, key, [*peeked.events, tick], peeked.busy, commit=False)
+    answered = _decide(ctx, key, [*peeked.events, tick], peeked.busy, peeked.away,
+                       commit=False)
     return answered if answered is not None else advance(tick)
 
 
 def _decide(ctx: Voice, key: str, events: list[Event], busy: frozenset[str],
-            commit: bool) -> Answered | None:
+            away: frozenset[str], commit: bool) -> Answered | None:
     """Replay and answer. Without `commit` nothing is written, and None says the newest
     event changed something, so it must be applied (`advance`) rather than just answered."""
     start = events[0] if events else None
@@ -76,7 +77,7 @@ def _decide(ctx: Voice, key: str, events: list[Event], busy: frozenset[str],
     attempts = 0
     while True:
         try:
-            state, reply = replay(flow, events, routing, busy, line, live=True)
+            state, reply = replay(flow, events, routing, busy, line, live=True, away=away)
         except NeedsLine as need:
             if line is not None:
                 raise

@@ -34,6 +34,7 @@ WHISPER_PATH = "/voice/operator/whisper"
 ANSWER_PATH = "/voice/operator/answer"
 AUDIO_PATH = "/audio"
 HEALTH_PATH = "/healthz"
+DEBUGGER_PATH = "/twilio/debugger"  # Twilio's debugger webhook (`ivr.web.debugger`)
 WHISPER_TIMEOUT = 8
 SAFE_RING_SECONDS = 25
 XML = "text/xml"

@@ -43,6 +43,7 @@ from ivr.web.context import (
     simulated,
     voice,
 )
+from ivr.web.metrics import SAFE_PATH
 
 log = logging.getLogger("ivr.webhooks")
 bp = Blueprint("voice", __name__)
@@ -102,6 +103,7 @@ def _safe_path(cause: str) -> Response:
     """The safe path for this call, noted in its record when the call is known. Nothing that
     goes wrong while noting it keeps the caller from their answer."""
     ctx = voice()
+    SAFE_PATH.labels(cause).inc()
     try:
         sid = param("CallSid")
         if sid:
@@ -198,7 +200,8 @@ def status() -> Response:
             record = None
         # A call that began while Redis was away has no start in its log: count it anyway.
         record = record or lost_log_record(key, ended.status, ended.duration, ended.at, events)
-        enqueue_record(ctx.redis, ctx.settings.queue_name, record, ctx.settings.retry_intervals)
+        enqueue_record(ctx.redis, ctx.settings.queue_name, record, ctx.settings.redis_prefix,
+                       ctx.settings.retry_intervals)
     except (redis.RedisError, VersionNotHere) as exc:
         ctx.keep(spool_entry(key, ended))
         log.error("%s at the end of a call; its record is spooled in %s",
