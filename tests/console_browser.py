@@ -9,7 +9,6 @@ command that installs it: they are never skipped.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -23,7 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from ivr.cli.processes import procfile_commands
 from ivr.settings import PROJECT_ROOT, Settings
 from tests.console_helpers import PASSWORD, SECRET, add_account
-from tests.servers import free_port, wait_for
+from tests.servers import free_port, stop_group, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
@@ -62,13 +61,7 @@ class Console:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process)
 
 
 @pytest.fixture(scope="module")

@@ -93,13 +93,7 @@ class Host:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process)
         self.process = None
 
 
@@ -137,3 +131,15 @@ def recover_abandoned_jobs(connection: redis.Redis, queue_name: str) -> None:
     for job_id in taken.get_job_ids():
         connection.set(taken.get_first_seen_key(job_id), time.time() - 120)
     taken.cleanup(helper, queue)  # ... and stuck for over a minute: retried
+
+
+def stop_group(process: subprocess.Popen[bytes] | None) -> None:
+    """Stop a process started in a session of its own, and its children, as a process
+    manager would: SIGTERM, then SIGKILL after half a minute."""
+    if process is not None and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

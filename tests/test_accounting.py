@@ -333,6 +333,22 @@ def test_the_migrations_make_exactly_the_schema_the_code_uses(database_url: str)
     dispose_engines()
 
 
+def test_processes_starting_together_on_an_empty_database_all_find_the_schema(
+        database_url: str) -> None:
+    """A worker and two console processes starting at once (compose brings them up together):
+    one migrates, the others wait and find it done; none fails."""
+    code = ("import sys; from ivr.records.store import RecordStore; "
+            "print(RecordStore(sys.argv[1]).upgrade())")
+    starting = [subprocess.Popen([sys.executable, "-c", code, database_url],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(4)]
+    finished = [process.communicate(timeout=120) for process in starting]
+    assert [process.returncode for process in starting] == [0] * 4, finished
+    assert len({out.strip() for out, _err in finished}) == 1
+    assert RecordStore(database_url).version() == finished[0][0].strip()
+    dispose_engines()
+
+
 def _november() -> tuple[object, object]:
     import datetime as dt
 

@@ -103,10 +103,11 @@ def test_the_now_page_shows_a_waiting_caller_in_a_browser(
         start_console: Callable[..., Console]) -> None:
     clock = Clock(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=70))  # on the console's time
     router = make_app(settings, clock)
-    console = start_console()
-    pages = {}
     for language in ("ru", "kk", "en"):  # three supervisors watching, one per language
         add_account(settings.database_url, f"boss_{language}", "supervisor", language=language)
+    console = start_console()  # after the accounts: one process at a time makes the tables
+    pages = {}
+    for language in ("ru", "kk", "en"):
         pages[language] = chromium.new_context(viewport={"width": 1100, "height": 700}).new_page()
         log_in(pages[language], console, f"boss_{language}")
 

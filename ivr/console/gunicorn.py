@@ -9,16 +9,10 @@ string. Forwarded headers are trusted from nobody. Unlike the web process it kee
 
 from __future__ import annotations
 
-import os
-
-from ivr.logs import dict_config, settings_of
-
-_format, _level = settings_of(os.environ)
-logconfig_dict = dict_config(_format, _level, {
-    "gunicorn.error": {"level": _level, "handlers": ["stderr"], "propagate": False},
-    "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-})
-accesslog = "-"
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-forwarded_allow_ips = ""
-control_socket_disable = True  # as the web process: no control socket shared per user
+from ivr.gunicorn_base import (  # noqa: F401 - gunicorn reads them from this module
+    access_log_format,
+    accesslog,
+    control_socket_disable,
+    forwarded_allow_ips,
+    logconfig_dict,
+)

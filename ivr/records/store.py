@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,9 @@ class RecordStore:
         """Create or migrate the schema to the newest revision; safe to run again, and from
         several processes at once (one migrates, the others find it done)."""
         head = ScriptDirectory.from_config(_alembic()).get_current_head() or ""
-        for attempt in range(3):
+        for attempt in range(5):
+            if attempt:
+                time.sleep(0.2 * 2 ** attempt)  # let the other process finish its migration
             if self.version() == head:
                 return head
             try:
@@ -167,8 +170,8 @@ class RecordStore:
                             not inspector.has_table("alembic_version"):
                         command.stamp(config, FIRST_REVISION)  # made before migrations
                     command.upgrade(config, "head")
-            except sa.exc.DBAPIError:  # another process may have migrated meanwhile
-                if attempt == 2:
+            except sa.exc.DBAPIError:  # another process may be migrating at the same time
+                if attempt == 4:
                     raise
         return self.version() or ""
 

@@ -1,9 +1,7 @@
 """gunicorn's settings for the web process (`gunicorn -c python:ivr.web.gunicorn`).
 
-- Logging: the same lines as every other process (`ivr.logs`, IVR_LOG_FORMAT and
-  IVR_LOG_LEVEL), gunicorn's own and its access log included. The access log holds the method,
-  the path and the status, never the query string: a number whose Voice URL is set to GET
-  sends the caller's number and the CallSid in it.
+- Logging, the access log without query strings, no control socket: `ivr.gunicorn_base`,
+  which the console shares.
 - Metrics: the Prometheus client adds up every worker process's metrics from files in
   PROMETHEUS_MULTIPROC_DIR (a fresh folder for each start unless one is given; a worker that
   exits is marked dead there). `/metrics` is served on the internal listener the Procfile
@@ -20,19 +18,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ivr.logs import dict_config, settings_of
-
-_format, _level = settings_of(os.environ)
-logconfig_dict = dict_config(_format, _level, {
-    "gunicorn.error": {"level": _level, "handlers": ["stderr"], "propagate": False},
-    "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-})
-accesslog = "-"
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-forwarded_allow_ips = ""
-# No control socket (gunicorn 27+): it lives at one path per user, which several routers on
-# one host would fight over, and nothing here manages gunicorn through it.
-control_socket_disable = True
+from ivr.gunicorn_base import (  # noqa: F401 - gunicorn reads them from this module
+    access_log_format,
+    accesslog,
+    control_socket_disable,
+    forwarded_allow_ips,
+    logconfig_dict,
+)
 
 _ours = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _ours:
