@@ -51,7 +51,10 @@ def dict_config(kind: str = "text", level: str = "INFO",
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "ivr",
                                 "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level},
-        "loggers": {"ivr": {"level": level}, **(extra_loggers or {})},
+        # Alembic says at INFO which of its plugins it set up, each time a process checks the
+        # schema: noise beside the events that matter. Its warnings and errors still show.
+        "loggers": {"ivr": {"level": level}, "alembic": {"level": "WARNING"},
+                    **(extra_loggers or {})},
     }
 
 
