@@ -7,6 +7,8 @@ Pure data and functions over it: the library builds a `Routing` from `roster.yam
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ivr.routing.duty import DutyIndex
@@ -26,3 +28,8 @@ class Routing:
     @property
     def version(self) -> str:
         return f"{self.roster.version}-{self.regions.version}"
+
+    @functools.cached_property
+    def regions_of(self) -> Mapping[str, tuple[str, ...]]:
+        """The regions each operator covers first (only those who cover any)."""
+        return {op: o.regions for op, o in self.roster.operators.items() if o.regions}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ivr.routing.roster import DAY_MINUTES, Roster, Shift
 
@@ -23,12 +23,44 @@ MAX_CACHED_DAYS = 400
 
 
 @dataclass(frozen=True)
+class Order:
+    """Who a call rings in a segment, for one language and region, before rotation: those of
+    the language who cover the region first, the rest of the language, then everyone else on
+    duty (each part sorted by id)."""
+
+    local: tuple[str, ...]
+    rest: tuple[str, ...]
+    others: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Segment:
     start: int  # minute of the day
     end: int
     operators: frozenset[str]
     by_language: Mapping[str, tuple[str, ...]]  # each sorted by id
     ordered: tuple[str, ...] = ()  # every operator on duty, sorted by id
+    # The orders asked of this segment so far, by (language, region): segments live as long as
+    # their day's schedule, so every call in a segment after the first gets its order without
+    # going through the operators on duty again.
+    _orders: dict[tuple[str | None, str | None], Order] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def order(self, language: str | None, region: str | None,
+              regions_of: Mapping[str, tuple[str, ...]]) -> Order:
+        """The order for a caller of `language` from `region` (`regions_of`: the regions
+        each operator covers first)."""
+        key = (language, region)
+        found = self._orders.get(key)
+        if found is None:
+            matched = self.ordered if language is None else self.by_language.get(language, ())
+            local = tuple(op for op in matched if region in regions_of.get(op, ())) \
+                if region else ()
+            in_local, in_matched = set(local), set(matched)
+            found = Order(local, tuple(op for op in matched if op not in in_local),
+                          tuple(op for op in self.ordered if op not in in_matched))
+            self._orders[key] = found  # two threads may both make it: the same value
+        return found
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from ivr.routing import Routing
 from ivr.routing.legs import Query
-from ivr.routing.targets import operators
+from ivr.routing.targets import on_duty_for, operators
 
 DECLINE_PAUSE_SECONDS = 60.0  # a consultant who did not take a call is not offered it again before
 
@@ -54,4 +54,4 @@ def assign(waiters: Sequence[Waiter], busy: frozenset[str]) -> dict[str, str]:
 
 def could_take(routing: Routing, query: Query) -> int:
     """How many consultants on duty now could take the call, busy or not."""
-    return sum(1 for _ in operators(routing, replace(query, busy=frozenset(), tried=frozenset())))
+    return on_duty_for(routing, query)

@@ -10,8 +10,11 @@
 Operators hear a whisper and must press 1 before the caller is bridged; fixed lines and
 regional centres are bridged when they answer. Each target takes the routing tables and a
 `Query` and yields legs in the order to ring them, made only as they are asked for: a route that
-rings one phone at a time takes one leg, however many operators are on duty. Membership tests
-are on sets, so a roster of thousands on duty costs little more per call than a roster of ten.
+rings one phone at a time takes one leg, however many operators are on duty. The order before
+rotation (region first, the rest of the language, everyone else) is kept on the duty segment
+(`Segment.order`), made by the first call of a segment and reused by every later one, and the
+waiting line counts who could take a call without listing them (`on_duty_for`): a roster of
+10,000 costs a routed webhook about what a roster of ten does (`bench/routed.py`).
 """
 
 from __future__ import annotations
@@ -70,32 +73,37 @@ def _operator(routing: Routing, operator: str, tier: int) -> Leg:
                whisper=True, operator=operator, tier=tier)
 
 
-def _rotated(ids: Sequence[str], by: int) -> list[str]:
-    if not ids:
-        return []
-    shift = by % len(ids)
-    return [*ids[shift:], *ids[:shift]]
+def _rotated(ids: Sequence[str], by: int) -> Iterator[str]:
+    if ids:
+        shift = by % len(ids)
+        yield from ids[shift:]
+        yield from ids[:shift]
 
 
 @register("operators")
 def operators(routing: Routing, query: Query) -> Iterator[Leg]:
-    roster = routing.roster.operators
     segment = routing.duty.on_duty(query.at)
-    on_duty = segment.ordered
-    matched = on_duty if query.language is None else segment.by_language.get(query.language, ())
+    order = segment.order(query.language, query.region, routing.regions_of)
+    local, rest, others = order.local, order.rest, order.others
     if query.away:  # rare and few: filtering here keeps the common path as it is
-        on_duty = tuple(op for op in on_duty if op not in query.away)
-        matched = tuple(op for op in matched if op not in query.away)
-    in_matched = set(matched)
-    local = [op for op in matched if query.region and query.region in roster[op].regions]
-    in_local = set(local)
+        local, rest, others = (tuple(op for op in part if op not in query.away)
+                               for part in (local, rest, others))
     # The whole order is fixed for the call (by its rotation number), then filtered, so the
     # hunt moves on around the circle; operators covering the caller's region come first.
-    ordered = [*_rotated(local, query.rotation),
-               *_rotated([op for op in matched if op not in in_local], query.rotation)]
-    others = _rotated([op for op in on_duty if op not in in_matched], query.rotation)
-    return (_operator(routing, op, 0 if op in in_matched else 1)
-            for op in [*ordered, *others] if op not in query.busy)
+    # Legs are made only as the route asks for them.
+    skip = query.busy
+    for tier, part in ((0, _rotated(local, query.rotation)), (0, _rotated(rest, query.rotation)),
+                       (1, _rotated(others, query.rotation))):
+        for op in part:
+            if op not in skip:
+                yield _operator(routing, op, tier)
+
+
+def on_duty_for(routing: Routing, query: Query) -> int:
+    """How many consultants on duty could take the call, busy or not: everyone on duty (other
+    languages after the caller's own) who has not marked themselves away."""
+    on_duty = routing.duty.on_duty(query.at).operators
+    return len(on_duty) - len(on_duty & query.away)
 
 
 @register("regional")
