@@ -451,3 +451,56 @@ def test_the_board_shows_who_talks_who_waits_and_who_is_away(
     assert 10 < board.longest_wait_seconds < 60  # joined after the greeting and menus
     later = read_board(client, keys, lambda: clock.now)
     assert (later.connected, later.waiting, later.in_menus, later.consultants) == (0, 0, 0, {})
+
+
+def _long_calls(router: tuple[Flask, Settings, Clock], every: int,
+                monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[int]]:
+    """Two callers, the second waiting long behind the first, with checkpoints every `every`
+    events; what each caller met, and how many log entries each webhook replayed."""
+    import ivr.web.decide as decide
+    from ivr.calls.log import CallLog
+    from ivr.engine.model import Ended
+    from ivr.library.versions import flow_of
+    from ivr.records.record import record_from_log
+
+    app, settings, clock = router
+    monkeypatch.setattr(decide, "EVERY", every)
+    replayed: list[int] = []
+    for name in ("append", "peek"):
+        original = getattr(CallLog, name)
+
+        def counted(self: CallLog, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            found = _original(self, *args, **kwargs)
+            if not isinstance(args[1:2] and args[1], Ended):  # the end reads the whole log
+                replayed.append(len(found.events))
+            return found
+
+        monkeypatch.setattr(CallLog, name, counted)
+    sims = place_calls(app, settings, clock, [
+        Caller(talk=280), Caller(after=5, keys=("1", "7", "7", "1"), answers=("no-answer",))])
+    ctx = app.extensions["ivr.voice"]
+    met = []
+    for sim in sims:
+        record = record_from_log("k", ctx.calls.read(_key(settings, sim)),
+                                 lambda s: flow_of(ctx.snapshot(s), s))
+        assert record is not None
+        met.append((heard(sim), sim.transcript.dialled, sim.transcript.waited,
+                    sim.transcript.ended, {k: v for k, v in record.payload().items()
+                                           if k not in ("call_key", "caller_key")}))
+    return met, replayed
+
+
+def test_a_long_call_is_replayed_from_its_checkpoint_with_the_same_answers(
+        settings: Settings, line_flows: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checkpoints change nothing a caller or a record meets, and they bound what one
+    webhook replays, however long the call."""
+    runs = []
+    for every in (10**6, 3):
+        clock = Clock()
+        runs.append(_long_calls((make_app(settings, clock), settings, clock), every,
+                                monkeypatch))
+        monkeypatch.undo()
+    (whole, replayed_whole), (checkpointed, replayed) = runs
+    assert checkpointed == whole
+    assert max(replayed_whole) > 12  # without checkpoints the log read back keeps growing
+    assert max(replayed) <= 3 + 4  # with them, at most `every` events and a few marks

@@ -1,7 +1,8 @@
 """Every Redis key the router writes, in one place, under its prefix (IVR_REDIS_PREFIX).
 
 Call state: `call:<call key>` (one call's event log), `call:<call key>:seen` (the deliveries
-already applied), `call:<call key>:legs` (its legs, ringing or accepted), `active` (calls by
+already applied), `call:<call key>:legs` (its legs, ringing or accepted), `call:<call
+key>:state` (its state at a place in the log, `ivr.engine.checkpoint`), `active` (calls by
 their last activity, for the sweep), `rotation` (the counter that rotates who rings first),
 `busy` (operators ringing or on a call, scored by when the mark lapses), `holds` (which call
 holds each of them), `leg:<token>` (the call a whisper URL's token stands for),
@@ -43,6 +44,9 @@ class Keys:
 
     def legs(self, call_key: str) -> str:
         return f"{self.prefix}call:{call_key}:legs"
+
+    def checkpoint(self, call_key: str) -> str:
+        return f"{self.prefix}call:{call_key}:state"
 
     @property
     def active(self) -> str:

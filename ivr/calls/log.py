@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import redis
 
 from ivr.calls.keys import Keys
+from ivr.engine.checkpoint import Checkpoint
 from ivr.engine.model import (
     Accepted,
     DialResult,
@@ -63,7 +64,8 @@ def decode(raw: bytes | str) -> Event:
     return cls(**data)
 
 
-# KEYS: log, rotation, busy, seen, active, holds, legs, line, line info, line seen, away.
+# KEYS: log, rotation, busy, seen, active, holds, legs, line, line info, line seen, away,
+# checkpoint.
 # ARGV: event, ttl, now, turn, delivery (or ''), kind ('end', 'dial' or ''), call key, then the
 # operators whose legs the event ends.
 # turn: '1' a call's start takes the next rotation number; 'peek' a simulated start is given
@@ -110,8 +112,28 @@ if repeated == 0 then
 end
 redis.call('ZREMRANGEBYSCORE', busy, '-inf', now)
 redis.call('EXPIRE', log, ttl)
-return {redis.call('LRANGE', log, 0, -1), redis.call('ZRANGE', busy, 0, -1), repeated,
-        redis.call('HKEYS', legs), redis.call('ZRANGEBYSCORE', KEYS[11], '(' .. now, '+inf')}
+local from, checkpoint = 0, ''
+if ARGV[6] ~= 'end' then  -- the end needs the whole log, for the call's record
+  checkpoint = redis.call('GET', KEYS[12]) or ''
+  if checkpoint ~= '' then
+    from = tonumber(string.match(checkpoint, '^%d+'))
+    redis.call('EXPIRE', KEYS[12], ttl)
+  end
+end
+return {redis.call('LRANGE', log, from, -1), redis.call('ZRANGE', busy, 0, -1), repeated,
+        redis.call('HKEYS', legs), redis.call('ZRANGEBYSCORE', KEYS[11], '(' .. now, '+inf'),
+        checkpoint}
+"""
+
+# KEYS: log, busy, legs, away, checkpoint. ARGV: now. A call's log after its checkpoint, who is
+# busy and away now, and its legs, changing nothing.
+_PEEK = """
+local checkpoint, from = redis.call('GET', KEYS[5]) or '', 0
+if checkpoint ~= '' then from = tonumber(string.match(checkpoint, '^%d+')) end
+return {redis.call('LRANGE', KEYS[1], from, -1),
+        redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf'),
+        redis.call('HKEYS', KEYS[3]),
+        redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. ARGV[1], '+inf'), checkpoint}
 """
 
 # KEYS: busy, holds, legs, the whisper token's key, log.
@@ -188,11 +210,25 @@ return 1
 
 @dataclass(frozen=True)
 class Appended:
-    events: list[Event]
+    events: list[Event]  # the whole log, or its entries after `since` when there is one
     busy: frozenset[str]  # operators reserved or on a call now
     repeated: bool  # the same delivery came before: nothing was applied this time
     own_legs: frozenset[str]  # this call's legs still ringing or accepted
     away: frozenset[str] = frozenset()  # consultants marked away now
+    since: Checkpoint | None = None  # the call's latest checkpoint (`ivr.engine.checkpoint`)
+
+    @property
+    def length(self) -> int:
+        """Entries in the call's whole log."""
+        return (self.since.covered if self.since else 0) + len(self.events)
+
+
+def _appended(raw: list[bytes], busy: list[bytes], repeated: int, legs: list[bytes],
+              away: list[bytes], checkpoint: bytes) -> Appended:
+    return Appended([decode(item) for item in raw], frozenset(b.decode() for b in busy),
+                    bool(repeated), frozenset(leg.decode() for leg in legs),
+                    frozenset(a.decode() for a in away),
+                    Checkpoint.decode(checkpoint) if checkpoint else None)
 
 
 class CallLog:
@@ -208,6 +244,7 @@ class CallLog:
         self._routed = client.register_script(_ROUTED)
         self._accept = client.register_script(_ACCEPT)
         self._note = client.register_script(_NOTE)
+        self._peek = client.register_script(_PEEK)
 
     def log_key(self, key: str) -> str:
         return self.keys.call(key)
@@ -215,20 +252,18 @@ class CallLog:
     def append(self, key: str, event: Event, release: Sequence[str] = (),
                delivery: str = "") -> Appended:
         """Append an event unless `delivery` (an idempotency token or a fingerprint of the
-        request) was applied before; free the operators whose legs ended; return the whole log
-        and who is busy now, atomically. A call's start takes the next rotation number; a
-        simulated one only looks at it."""
+        request) was applied before; free the operators whose legs ended; return the log (after
+        the call's checkpoint, or whole for its end) and who is busy now, atomically. A call's
+        start takes the next rotation number; a simulated one only looks at it."""
         turn = ("peek" if event.simulated else "1") if isinstance(event, Start) else "0"
         kind = "end" if isinstance(event, Ended) else "dial" if isinstance(event, DialResult) else ""
-        raw, busy, repeated, legs, away = self._append(
+        return _appended(*self._append(
             keys=[self.log_key(key), self.keys.rotation, self.keys.busy, self.keys.seen(key),
                   self.keys.active, self.keys.holds, self.keys.legs(key), self.keys.line,
-                  self.keys.line_info, self.keys.line_seen, self.keys.away],
+                  self.keys.line_info, self.keys.line_seen, self.keys.away,
+                  self.keys.checkpoint(key)],
             args=[encode(event), self.ttl, self.clock(), turn, delivery, kind, key, *release],
-        )
-        return Appended([decode(item) for item in raw], frozenset(b.decode() for b in busy),
-                        bool(repeated), frozenset(leg.decode() for leg in legs),
-                        frozenset(a.decode() for a in away))
+        ))
 
     def note(self, key: str, event: Event) -> None:
         """Add a mark to a call's log (a fault, a line of the safe path) outside the flow. A
@@ -243,20 +278,20 @@ class CallLog:
                    args=["", self.ttl, self.clock(), key])
 
     def peek(self, key: str) -> Appended:
-        """The whole log and who is busy now, changing nothing (a poll of the waiting line)."""
-        now = self.clock()
-        pipe = self.client.pipeline(transaction=False)
-        pipe.lrange(self.log_key(key), 0, -1)
-        pipe.zrangebyscore(self.keys.busy, f"({now}", "+inf")
-        pipe.hkeys(self.keys.legs(key))
-        pipe.zrangebyscore(self.keys.away, f"({now}", "+inf")
-        raw, busy, legs, away = pipe.execute()
-        return Appended([decode(item) for item in raw], frozenset(b.decode() for b in busy),
-                        False, frozenset(leg.decode() for leg in legs),
-                        frozenset(a.decode() for a in away))
+        """The log after the call's checkpoint and who is busy now, changing nothing (a poll
+        of the waiting line, an operator's whisper)."""
+        raw, busy, legs, away, checkpoint = self._peek(
+            keys=[self.log_key(key), self.keys.busy, self.keys.legs(key), self.keys.away,
+                  self.keys.checkpoint(key)], args=[self.clock()])
+        return _appended(raw, busy, 0, legs, away, checkpoint)
 
     def read(self, key: str) -> list[Event]:
+        """The whole log (a call's record, the sweep)."""
         return [decode(item) for item in self.client.lrange(self.log_key(key), 0, -1)]
+
+    def keep(self, key: str, checkpoint: Checkpoint) -> None:
+        """Store the call's latest checkpoint; it lasts as long as the call's log."""
+        self.client.set(self.keys.checkpoint(key), checkpoint.encode(), ex=self.ttl)
 
     def routed(self, key: str, decision: Routed, legs: Sequence[tuple[str, str]],
                ring_seconds: int, token: str, reserve: bool = True) -> set[str]:

@@ -3,7 +3,8 @@
 Every webhook appends its event to the call's log and reads the whole log back in the same Redis
 round trip; `replay` then rebuilds the state from the first event and returns the reply to the
 newest one. Replaying a handful of events costs microseconds, and it means no second write is
-needed per webhook and two web instances behave exactly like one.
+needed per webhook and two web instances behave exactly like one. A long call replays from its
+latest checkpoint (`ivr.engine.checkpoint`) instead of from its start.
 
 Each event is replayed at its own time, so roster answers do not change on replay; who rang,
 and who accepted, come from the events themselves.
@@ -12,8 +13,9 @@ and who accepted, come from the events themselves.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from ivr.engine.checkpoint import Checkpoint
 from ivr.engine.flow import Flow
 from ivr.engine.model import (
     OUTSIDE_THE_FLOW,
@@ -109,31 +111,53 @@ def resume(flow: Flow, state: CallState, event: Event, live: Live,
 
 def replay(flow: Flow, events: Sequence[Event], routing: Routing | None = None,
            busy: frozenset[str] = frozenset(), line: LineView | None = None,
-           live: bool = False, away: frozenset[str] = frozenset()) -> tuple[CallState, Reply]:
+           live: bool = False, away: frozenset[str] = frozenset(),
+           since: Checkpoint | None = None,
+           keep: Callable[[Checkpoint], None] | None = None,
+           keep_at: int = 0) -> tuple[CallState, Reply]:
     """Rebuild a call from its log; the reply answers the last event from the caller's side.
 
     `busy` (operators on other calls now), `away` (consultants marked away now) and `line`
     (the waiting line as this call sees it) apply to the newest event only; `live` says the
     newest event is being answered now, so a decision that needs the line it was not given
     raises NeedsLine (a replay for a record or a whisper sees an empty line instead).
+
+    With `since`, `events` are the log's entries after that checkpoint (`ivr.engine.
+    checkpoint`), and the replay starts from its state. `keep` is handed the checkpoint just
+    before the log's entry `keep_at` (the newest event from the caller's side) when the replay
+    passes it.
     """
-    if not events or not isinstance(events[0], Start):
-        raise FlowRuntimeError("the call's log does not begin with its start")
-    last = answering(events)
+    if since is None:
+        if not events or not isinstance(events[0], Start):
+            raise FlowRuntimeError("the call's log does not begin with its start")
+        start, offset = events[0], 0
+    else:
+        start, offset = since.start, since.covered
+    if not any(not isinstance(e, OUTSIDE_THE_FLOW) for e in events):
+        raise FlowRuntimeError("nothing in the call's log to answer after its checkpoint")
+    last = offset + answering(events)
     routed = {e.turn: e.choices for e in events if isinstance(e, Routed)}
-    rotation = next((e.number for e in events[1:2] if isinstance(e, Rotation)), 0)
 
     def moment(index: int, at: float) -> Live:
         newest = index == last
         return Live(_moment(at), busy if newest else frozenset(), newest and live,
                     line if newest else None, away if newest else frozenset())
 
-    state, reply = begin(flow, events[0], routing, rotation=rotation, recorded=routed.get(0),
-                         live=moment(0, events[0].at))
-    at = events[0].at
-    for index, event in enumerate(events[1:], start=1):
+    reply: Reply | None
+    if since is None:
+        rotation = next((e.number for e in events[1:2] if isinstance(e, Rotation)), 0)
+        state, reply = begin(flow, start, routing, rotation=rotation, recorded=routed.get(0),
+                             live=moment(0, start.at))
+        at, rest = start.at, enumerate(events[1:], start=1)
+    else:
+        state, reply, at, rest = since.call_state(), None, since.at, enumerate(events, offset)
+    for index, event in rest:
+        if keep is not None and index == keep_at:
+            keep(Checkpoint.of(index, start, at, state))
         at = event_time(event) or at
         reply = resume(flow, state, event, moment(index, at), routing, routed.get(index)) or reply
+    if reply is None:  # not reached: the entry after a checkpoint is the caller's
+        raise FlowRuntimeError("no reply after the call's checkpoint")
     return state, reply
 
 

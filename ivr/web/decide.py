@@ -1,10 +1,12 @@
 """Answering a call's newest event: the log, the engine's decision, and what it commits.
 
-Each webhook appends its event and reads the call's log back in one round trip, replays it,
-and answers. When a route decides (who rings, or that the caller waits in line), the decision
-is logged with the reservations it needs in a second round trip; a phone another caller took
-meanwhile means choosing again. A route with a waiting line sees the line first (one more read,
-only then). A caller in line is kept in the shared line, or leaves it, as the engine says.
+Each webhook appends its event and reads the call's log back in one round trip (from the call's
+checkpoint on, `ivr.engine.checkpoint`), replays it, and answers; once it has replayed enough
+events past the checkpoint, it stores a new one. When a route decides (who rings, or that the
+caller waits in line), the decision is logged with the reservations it needs in a second round
+trip; a phone another caller took meanwhile means choosing again. A route with a waiting line
+sees the line first (one more read, only then). A caller in line is kept in the shared line, or
+leaves it, as the engine says.
 
 Polls of the hold loop (`poll`) usually change nothing: they are answered from the log and the
 line as they stand, and written only when they do change something.
@@ -15,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.calls.line import RING_MARGIN_SECONDS, Member
+from ivr.calls.log import Appended
 from ivr.calls.pseudonyms import url_token
 from ivr.engine import replay
+from ivr.engine.checkpoint import EVERY, Checkpoint
 from ivr.engine.model import CallState, Dial, Event, Reply, Routed, Start, Tick
 from ivr.engine.runner import answering
 from ivr.engine.turn import LineView, NeedsLine
@@ -44,7 +48,7 @@ def advance(event: Event, release: tuple[str, ...] = ()) -> Answered:
     appended = ctx.calls.append(key, event, release, delivery())
     # This call's own ringing phones are not taken from it by a repeated delivery.
     busy = appended.busy - {op for op in map(operator_of, appended.own_legs) if op}
-    answered = _decide(ctx, key, appended.events, busy, appended.away, commit=True)
+    answered = _decide(ctx, key, appended, appended.events, busy, commit=True)
     assert answered is not None  # committed: always answered
     return answered
 
@@ -56,28 +60,35 @@ def poll() -> Answered:
     key = call_key_of_request()
     peeked = ctx.calls.peek(key)
     tick = Tick(ctx.clock())
-    answered = _decide(ctx, key, [*peeked.events, tick], peeked.busy, peeked.away,
-                       commit=False)
+    answered = _decide(ctx, key, peeked, [*peeked.events, tick], peeked.busy, commit=False)
     return answered if answered is not None else advance(tick)
 
 
-def _decide(ctx: Voice, key: str, events: list[Event], busy: frozenset[str],
-            away: frozenset[str], commit: bool) -> Answered | None:
-    """Replay and answer. Without `commit` nothing is written, and None says the newest
-    event changed something, so it must be applied (`advance`) rather than just answered."""
-    start = events[0] if events else None
+def _decide(ctx: Voice, key: str, log: Appended, events: list[Event], busy: frozenset[str],
+            commit: bool) -> Answered | None:
+    """Replay `events` (the log after its checkpoint, with any event not yet written) and
+    answer. Without `commit` nothing is written, and None says the newest event changed
+    something, so it must be applied (`advance`) rather than just answered."""
+    since = log.since
+    start = since.start if since else events[0] if events else None
     if not isinstance(start, Start):
         raise BadWebhook("a webhook for a call whose start we do not know")
-    if len(events) > MAX_EVENTS:
+    offset = since.covered if since else 0
+    if offset + len(events) > MAX_EVENTS:
         raise BadWebhook(f"more than {MAX_EVENTS} webhooks for one call")
     flow, routing, snapshot = ctx.flow(start)
     token = url_token(ctx.settings.hmac_secret, param("CallSid"))
-    turn = answering(events)
+    turn = offset + answering(events)
+    kept: list[Checkpoint] = []
+    # A checkpoint once this replay goes EVERY events past the last one: just before the
+    # event answered now, which later webhooks then replay from.
+    keep = kept.append if commit and turn - offset >= EVERY else None
     line: LineView | None = None
     attempts = 0
     while True:
         try:
-            state, reply = replay(flow, events, routing, busy, line, live=True, away=away)
+            state, reply = replay(flow, events, routing, busy, line, live=True, away=log.away,
+                                  since=since, keep=None if kept else keep, keep_at=turn)
         except NeedsLine as need:
             if line is not None:
                 raise
@@ -102,6 +113,8 @@ def _decide(ctx: Voice, key: str, events: list[Event], busy: frozenset[str],
         line = None
     if commit and not start.simulated:
         _keep_line(ctx, key, start, state, reply)
+    if kept:
+        ctx.calls.keep(key, kept[0])
     return Answered(state, ctx.renderer(snapshot).render(reply, token, turn + 1,
                                                          int(ctx.clock())))
 

@@ -8,6 +8,11 @@
   binds (`127.0.0.1:$IVR_METRICS_PORT`).
 - Forwarded headers (X-Forwarded-*) are trusted from nobody: behind a proxy, IVR_PUBLIC_URL
   says the address Twilio signs, and nothing a client sends can change it.
+- Shared memory: the master imports the router's code (Flask, Twilio's library, redis-py, RQ,
+  the flow engine) before it forks, and freezes those objects out of the garbage collector's
+  reach, so the workers share those pages instead of each holding a copy. The app itself is
+  still made in each worker (no `preload_app`): its Redis connections and the thread that
+  loads new versions must not cross a fork.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import ivr.web.app  # noqa: F401 - imported once here, shared by every worker (see above)
 from ivr.gunicorn_base import (  # noqa: F401 - gunicorn reads them from this module
     access_log_format,
     accesslog,
@@ -44,3 +50,9 @@ def child_exit(server: Any, worker: Any) -> None:
 def on_exit(server: Any) -> None:
     if _ours:
         shutil.rmtree(_metrics, ignore_errors=True)
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    import gc
+
+    gc.freeze()  # what the master holds stays put: the collector never writes to those pages

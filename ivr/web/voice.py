@@ -247,11 +247,12 @@ def operator_whisper() -> Response:
     """Runs on the operator's phone when they answer: who is calling, press 1 to accept."""
     ctx = voice()
     key, token, leg = _operator_leg()
-    events = ctx.calls.read(key)
-    if not events or not isinstance(events[0], Start):
+    log = ctx.calls.peek(key)
+    start = log.since.start if log.since else log.events[0] if log.events else None
+    if not isinstance(start, Start):
         raise BadWebhook("the caller's call is not known (it may have ended)")
-    flow, routing, snapshot = ctx.flow(events[0])
-    state, _ = replay(flow, events, routing)
+    flow, routing, snapshot = ctx.flow(start)
+    state, _ = replay(flow, log.events, routing, since=log.since)
     operator_id = operator_of(leg)
     operator = routing.roster.operators.get(operator_id) if operator_id else None
     return answer(ctx.renderer(snapshot).whisper(whisper(state, operator), token, leg))
