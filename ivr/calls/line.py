@@ -15,7 +15,6 @@ Which consultant goes to whom is decided by `ivr.routing.line.assign`, the same 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ import redis
 
 from ivr.calls.keys import Keys
 from ivr.engine.turn import LineView
+from ivr.fastjson import dumps, loads
 from ivr.routing import Routing
 from ivr.routing.legs import Query
 from ivr.routing.line import Waiter, assign, could_take
@@ -57,14 +57,14 @@ class Member:
     ringing_until: float = 0.0
 
     def info(self) -> str:
-        return json.dumps({"lang": self.language, "region": self.region, "rot": self.rotation,
-                           "ver": self.published, "flow": self.flow, "declined": self.declined,
-                           "ringing": self.ringing_until}, separators=(",", ":"))
+        return dumps({"lang": self.language, "region": self.region, "rot": self.rotation,
+                      "ver": self.published, "flow": self.flow, "declined": self.declined,
+                      "ringing": self.ringing_until})
 
     @classmethod
     def of(cls, call: str, joined: float, raw: bytes | None) -> Member:
         try:
-            data = json.loads(raw or b"{}")
+            data = loads(raw or b"{}")
             return cls(call, joined, data.get("lang"), data.get("region"),
                        int(data.get("rot", 0)), str(data.get("ver", "")),
                        str(data.get("flow", "")),

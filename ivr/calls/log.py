@@ -17,7 +17,6 @@ Besides the log, each webhook keeps (in the same round trip):
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from ivr.engine.model import (
     Start,
     Tick,
 )
+from ivr.fastjson import dumps, loads
 
 EVENT_TAGS: dict[str, type[Event]] = {"start": Start, "rot": Rotation, "digits": Digits,
                                       "dial": DialResult, "acc": Accepted, "end": Ended,
@@ -51,11 +51,11 @@ RING_MARGIN_SECONDS = 30  # a ringing phone's reservation outlives its ring by t
 
 def encode(event: Event) -> str:
     # vars(), not dataclasses.asdict: events are flat, and asdict's deep copy is slow
-    return json.dumps({"k": TAG_OF[type(event)], **vars(event)}, separators=(",", ":"))
+    return dumps({"k": TAG_OF[type(event)], **vars(event)})
 
 
 def decode(raw: bytes | str) -> Event:
-    data = json.loads(raw)
+    data = loads(raw)
     cls = EVENT_TAGS[data.pop("k")]
     if "legs" in data:
         data["legs"] = tuple(data["legs"])

@@ -30,11 +30,9 @@ from ivr.redis_url import connect, persistence_problem
 from ivr.settings import ConfigError, Settings
 from ivr.web import debugger, metrics, public, tags, voice
 from ivr.web.context import Voice
+from ivr.web.lean import MAX_BODY_BYTES, MAX_FORM_PARTS
 from ivr.web.signature import SignatureCheck
 from ivr.web.twiml import Renderer, SafePath
-
-MAX_BODY_BYTES = 16 * 1024 * 1024  # read (and so verify) any body up to this; beyond, 403
-MAX_FORM_PARTS = 100_000
 
 
 def create_app(settings: Settings | None = None, clock: Callable[[], float] = time.time,

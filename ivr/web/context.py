@@ -1,5 +1,11 @@
 """What every webhook view shares: the router's parts (`Voice`, built once by the app factory),
-Twilio's parameters whichever method brought them, and what identifies one delivery."""
+the request being answered, Twilio's parameters whichever method brought them, and what
+identifies one delivery.
+
+The voice webhooks are answered by `ivr.web.lean` straight from WSGI, which sets the request and
+the router's parts for the views here; the router's Flask views (the debugger webhook, health,
+tags) reach the same functions through Flask's own request and app.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import redis
-from flask import Response, current_app, request
+from flask import current_app, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request, Response
 
 from ivr.calls import simulation
 from ivr.calls.line import Line
@@ -57,6 +65,7 @@ class Voice:
     spool: Spool
     line: Line
     clock: Callable[[], float] = time.time  # seconds since the epoch; tests fix it
+    renderers: dict[str, Renderer] = field(default_factory=dict, compare=False, repr=False)
 
     def snapshot(self, started: Start | None = None) -> Snapshot:
         """The version in force, or the one the call started on when `started` is given."""
@@ -75,8 +84,15 @@ class Voice:
         return *found, snapshot
 
     def renderer(self, snapshot: Snapshot) -> Renderer:
-        return Renderer(snapshot.catalogue, self.settings.public_base_url or "",
-                        self.settings.caller_id or "")
+        """The version's renderer, kept while the version is (its answers are built once)."""
+        found = self.renderers.get(snapshot.version)
+        if found is None or found.catalogue is not snapshot.catalogue:
+            found = Renderer(snapshot.catalogue, self.settings.public_base_url or "",
+                             self.settings.caller_id or "")
+            if len(self.renderers) >= 8:  # versions a call can still be on: a handful
+                self.renderers.clear()
+            self.renderers[snapshot.version] = found
+        return found
 
     def safe_path(self) -> SafePath:
         """The safe path with the recordings in force; the one built at start-up if even
@@ -106,18 +122,33 @@ class Voice:
             self.keep(spool_event(key, event))
 
 
+ANSWERING: ContextVar[tuple[Request, Voice] | None] = ContextVar("ivr_webhook", default=None)
+
+
 def voice() -> Voice:
+    answering = ANSWERING.get()
+    if answering is not None:
+        return answering[1]
     ctx: Voice = current_app.extensions["ivr.voice"]
     return ctx
+
+
+def webhook() -> Request:
+    """The request being answered (a voice webhook's, or else Flask's)."""
+    answering = ANSWERING.get()
+    if answering is not None:
+        return answering[0]
+    return request._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
 def params() -> MultiDict[str, str]:
     """Twilio's parameters: the query of a GET, the form of a POST; empty when the body cannot
     be read (too large, or not a form), which the signature check then refuses."""
-    if request.method == "GET":
-        return request.args
+    current = webhook()
+    if current.method == "GET":
+        return current.args
     try:
-        return request.form
+        return current.form
     except Exception:  # werkzeug raises several kinds for bodies it will not read
         return MultiDict()
 
@@ -134,10 +165,11 @@ def delivery() -> str:
     """What identifies this delivery of a webhook: Twilio's idempotency token, or else the
     request itself (its URL names the call's turn, so the same key pressed in the next menu is
     a different request)."""
-    token = request.headers.get(IDEMPOTENCY_HEADER, "")
+    current = webhook()
+    token = current.headers.get(IDEMPOTENCY_HEADER, "")
     if token:
         return "t:" + token[:200]
-    seen = [request.method, request.path, request.query_string.decode("latin-1"),
+    seen = [current.method, current.path, current.query_string.decode("latin-1"),
             *sorted(f"{k}={v}" for k, v in params().items(multi=True))]
     return "p:" + hashlib.sha256("\n".join(seen).encode()).hexdigest()[:32]
 

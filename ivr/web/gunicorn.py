@@ -23,7 +23,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import ivr.web.app  # noqa: F401 - imported once here, shared by every worker (see above)
 from ivr.gunicorn_base import (  # noqa: F401 - gunicorn reads them from this module
     access_log_format,
     accesslog,
@@ -39,6 +38,10 @@ _metrics = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 _metrics.mkdir(parents=True, exist_ok=True)
 for _stale in _metrics.glob("*.db"):  # the counts of an earlier run are not this run's
     _stale.unlink(missing_ok=True)
+
+# Imported once here, shared by every worker (see above); only now, as the metrics' multiprocess
+# folder must be set before the Prometheus client is first imported.
+import ivr.web.app  # noqa: E402, F401
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections.abc import Iterator
 
 import redis
@@ -155,22 +154,7 @@ def metrics() -> Response:
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE)
 
 
-def endpoint() -> str:
-    """The endpoint a request is counted under: its route, never its query or a caller's data."""
-    rule = request.url_rule
-    return rule.rule if rule is not None else "unknown"
-
-
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def started() -> None:
-        request.environ["ivr.started"] = time.perf_counter()
-
-    @app.after_request
-    def timed(response: Response) -> Response:
-        began = request.environ.get("ivr.started")
-        if began is not None and request.path.startswith("/voice"):
-            WEBHOOK_SECONDS.labels(endpoint()).observe(time.perf_counter() - began)
-        return response
-
+    """`/metrics`; the webhooks' latency is observed where they are answered (`ivr.web.lean`),
+    by route, never by query or a caller's data."""
     app.register_blueprint(bp)

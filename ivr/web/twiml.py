@@ -1,6 +1,7 @@
 """The only module that builds TwiML, and the one place that names the router's URL paths.
 
-`render` turns the engine's Reply into TwiML; `SafePath` builds the static answers used when
+`render` turns the engine's Reply into TwiML, each distinct reply built once (see `Renderer`);
+`SafePath` builds the static answers used when
 anything goes wrong (the Fallback URL, an exception, Redis unreachable). The safe path needs no
 Redis and no flow engine: it greets in Kazakh then Russian, dials the configured lines one after
 another, and if nobody answers tells the caller where to call. The views register their routes
@@ -9,9 +10,9 @@ under the paths named here, so a URL in TwiML and the route that answers it cann
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from urllib.parse import urlencode
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote_plus, urlencode
 
 from twilio.twiml.voice_response import Dial as DialVerb
 from twilio.twiml.voice_response import Gather as GatherVerb
@@ -39,13 +40,31 @@ WHISPER_TIMEOUT = 8
 SAFE_RING_SECONDS = 25
 XML = "text/xml"
 CONNECTED = frozenset({"completed", "answered", "canceled"})  # the call needs nothing more
+# Stand-ins for what differs from one call to the next in an answer's URLs: letters that URL
+# encoding and XML escaping leave as they are, and that no number, prompt or path contains.
+TOKEN_MARK, TURN_MARK, ROUND_MARK, LEG_MARK = "QqTOKENqQ", "QqTURNqQ", "QqROUNDqQ", "QqLEGqQ"
+MAX_TEMPLATES = 4096  # distinct answers kept per version; a flow has a few hundred
 
 
 @dataclass(frozen=True)
 class Renderer:
+    """TwiML for one published version. Calls hear the same few hundred answers, differing only
+    in their URLs' call token, turn and round: each distinct answer is built once with stand-ins
+    for those, and later answers fill them in (the same text, built in a fraction of the time)."""
+
     catalogue: Catalogue
     base_url: str  # the public base URL, or "" for URLs relative to the webhook's own
     caller_id: str  # IVR_CALLER_ID: every <Dial> shows the hotline's number, never the caller's
+    templates: dict[object, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def _template(self, key: object, build: Callable[[], str]) -> str:
+        found = self.templates.get(key)
+        if found is None:
+            found = build()
+            if len(self.templates) >= MAX_TEMPLATES:
+                self.templates.clear()
+            self.templates[key] = found
+        return found
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -79,6 +98,12 @@ class Renderer:
         delivery of a webhook is then told apart from the same key pressed again in the next
         menu, and is answered with the very same TwiML. A hold's next poll also carries its
         `round_` (the moment of asking), which tells one poll from the next."""
+        template = self._template((reply.speech, reply.then), lambda: self._render(
+            reply, TOKEN_MARK, TURN_MARK, ROUND_MARK))
+        return template.replace(TURN_MARK, str(turn)).replace(ROUND_MARK, str(round_)) \
+            .replace(TOKEN_MARK, quote_plus(token))
+
+    def _render(self, reply: Reply, token: str, turn: str, round_: str) -> str:
         response = VoiceResponse()
         then = reply.then
         if isinstance(then, Gather | Hold):
@@ -106,6 +131,11 @@ class Renderer:
 
     def whisper(self, speech: Sequence[Speech], token: str, leg: str) -> str:
         """The operator's leg: who is calling, then press 1 to accept; anything else hangs up."""
+        template = self._template(("whisper", tuple(speech)), lambda: self._whisper(
+            speech, TOKEN_MARK, LEG_MARK))
+        return template.replace(TOKEN_MARK, quote_plus(token)).replace(LEG_MARK, quote_plus(leg))
+
+    def _whisper(self, speech: Sequence[Speech], token: str, leg: str) -> str:
         response = VoiceResponse()
         query = urlencode({"c": token, "leg": leg})
         gather = GatherVerb(input="dtmf", num_digits=1, timeout=WHISPER_TIMEOUT, finish_on_key="",

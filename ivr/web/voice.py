@@ -19,7 +19,8 @@ import logging
 import re
 
 import redis
-from flask import Blueprint, Flask, Response, request
+from flask import Flask
+from werkzeug.wrappers import Response
 
 from ivr.calls.pseudonyms import call_key
 from ivr.engine import replay
@@ -42,22 +43,21 @@ from ivr.web.context import (
     params,
     simulated,
     voice,
+    webhook,
 )
+from ivr.web.lean import Lean, Route, Routes
 from ivr.web.metrics import SAFE_PATH
 
 log = logging.getLogger("ivr.webhooks")
-bp = Blueprint("voice", __name__)
-operator_bp = Blueprint("operator", __name__)
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
-METHODS = ["GET", "POST"]  # a number's URLs may be set to either
 
 
 def check_signature() -> Response | None:
     """403 for anything Twilio did not sign for this router's public address. A request that
     came through a proxy while IVR_PUBLIC_URL is unset is refused too: the address Twilio
     signed is not known, and forwarded headers are never taken on trust."""
-    ctx = voice()
+    ctx, request = voice(), webhook()
     if ctx.signatures.behind_unknown_proxy(request):
         log.error("refused a webhook that came through a proxy (X-Forwarded-* headers) while "
                   "IVR_PUBLIC_URL is not set: set IVR_PUBLIC_URL to the public address Twilio "
@@ -72,9 +72,6 @@ def check_signature() -> Response | None:
         return forbidden("bad or missing X-Twilio-Signature")
     return None
 
-
-bp.before_request(check_signature)
-operator_bp.before_request(check_signature)
 
 
 def _cause(exc: Exception) -> str:
@@ -91,12 +88,12 @@ def _log_failure(exc: Exception, who: str) -> None:
     if isinstance(exc, redis.RedisError):
         log.error("Redis unreachable (%s); %s", type(exc).__name__, who)
     elif isinstance(exc, BadWebhook):
-        log.warning("malformed webhook at %s: %s; %s", request.path, exc, who)
+        log.warning("malformed webhook at %s: %s; %s", webhook().path, exc, who)
     elif isinstance(exc, VersionNotHere):
         log.error("a call of version %s reached a process that has not loaded it yet; %s",
                   exc, who)
     else:
-        log.exception("webhook %s failed; %s", request.path, who)
+        log.exception("webhook %s failed; %s", webhook().path, who)
 
 
 def _safe_path(cause: str) -> Response:
@@ -113,13 +110,11 @@ def _safe_path(cause: str) -> Response:
     return answer(ctx.safe_path().answer())
 
 
-@bp.errorhandler(Exception)
 def safe_answer(exc: Exception) -> Response:
     _log_failure(exc, "the caller takes the safe path")
     return _safe_path(_cause(exc))
 
 
-@operator_bp.errorhandler(Exception)
 def operator_hangs_up(exc: Exception) -> Response:
     _log_failure(exc, "the operator's leg ends and the call moves on")
     return answer(twiml.hang_up())
@@ -156,7 +151,7 @@ def waited() -> Response:
 
 def dialled() -> Response:
     ctx = voice()
-    legs = tuple(leg for leg in request.args.get("legs", "").split(",") if LEG_ID.match(leg))
+    legs = tuple(leg for leg in webhook().args.get("legs", "").split(",") if LEG_ID.match(leg))
     bridged = param("DialBridged") or None
     result = DialResult(
         status=param("DialCallStatus", "failed")[:20],
@@ -218,7 +213,7 @@ def fallback() -> Response:
 
 def fallback_dialled() -> Response:
     ctx = voice()
-    leg_text = request.args.get("leg", "0")
+    leg_text = webhook().args.get("leg", "0")
     leg = int(leg_text) if leg_text.isascii() and leg_text.isdigit() and len(leg_text) < 3 else 0
     status_ = param("DialCallStatus", "failed")[:20]
     sid = param("CallSid")
@@ -234,7 +229,8 @@ def unknown(rest: str) -> Response:
 
 def _operator_leg() -> tuple[str, str, str]:
     """The caller's call an operator's leg belongs to (its key), the URL's token, and the leg."""
-    token, leg = request.args.get("c", ""), request.args.get("leg", "")
+    args = webhook().args
+    token, leg = args.get("c", ""), args.get("leg", "")
     if not TOKEN.match(token) or not LEG_ID.match(leg):
         raise BadWebhook("an operator webhook without its call and leg")
     key = voice().calls.call_of(token)
@@ -273,17 +269,18 @@ def operator_answer() -> Response:
     return answer(twiml.nothing())
 
 
-for path, view in ((twiml.VOICE_PATH, incoming), (twiml.GATHER_PATH, gathered),
-                   (twiml.WAIT_PATH, waited), (twiml.DIAL_PATH, dialled),
-                   (twiml.STATUS_PATH, status),
-                   (twiml.FALLBACK_PATH, fallback), (twiml.SAFE_DIAL_PATH, fallback_dialled),
-                   (f"{twiml.VOICE_PATH}/<path:rest>", unknown)):
-    bp.add_url_rule(path, view_func=view, methods=METHODS)
-for path, view in ((twiml.WHISPER_PATH, operator_whisper), (twiml.ANSWER_PATH, operator_answer)):
-    operator_bp.add_url_rule(path, view_func=view, methods=METHODS)
+CALLER = {twiml.VOICE_PATH: incoming, twiml.GATHER_PATH: gathered, twiml.WAIT_PATH: waited,
+          twiml.DIAL_PATH: dialled, twiml.STATUS_PATH: status, twiml.FALLBACK_PATH: fallback,
+          twiml.SAFE_DIAL_PATH: fallback_dialled}
+OPERATOR = {twiml.WHISPER_PATH: operator_whisper, twiml.ANSWER_PATH: operator_answer}
+ROUTES = Routes(
+    by_path={**{path: Route(view, safe_answer) for path, view in CALLER.items()},
+             **{path: Route(view, operator_hangs_up) for path, view in OPERATOR.items()}},
+    unknown=unknown, unknown_label=f"{twiml.VOICE_PATH}/<path:rest>",
+    on_unknown_error=safe_answer, check=check_signature)
 
 
 def init_app(app: Flask, ctx: Voice) -> None:
+    """The voice webhooks answer in front of the app (`ivr.web.lean`)."""
     app.extensions["ivr.voice"] = ctx
-    app.register_blueprint(bp)
-    app.register_blueprint(operator_bp)
+    app.wsgi_app = Lean(app.wsgi_app, ctx, ROUTES)  # type: ignore[method-assign]
