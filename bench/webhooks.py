@@ -1,6 +1,6 @@
 """The router under load, against two anchors, in one run on this machine.
 
-    .venv/bin/python bench/webhooks.py [--callers 20] [--seconds 12] [--rounds 2] [--out FILE]
+    .venv/bin/python bench/webhooks.py [--callers 20] [--seconds 6] [--rounds 4] [--profile DIR]
 
 Starts three apps under gunicorn with the Procfile's web settings, and Redis:
 - the router (`ivr.web.app:create_app()`);
@@ -76,6 +76,7 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     calls: int = 0
     cpu: float = 0.0  # the server's CPU seconds
+    system: float = 0.0  # of which in the kernel (sockets, scheduling)
     elapsed: float = 0.0
 
 
@@ -174,16 +175,16 @@ def tree(root: int) -> list[int]:
     return found
 
 
-def cpu_seconds(root: int) -> float:
+def cpu_seconds(root: int) -> tuple[float, float]:
     """User and system CPU of a process tree (gunicorn's master and workers)."""
-    total = 0
+    user = system = 0
     for pid in tree(root):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
+        user, system = user + int(fields[11]), system + int(fields[12])  # utime, stime
+    return user / TICK, system / TICK
 
 
 def rss_mb(root: int) -> dict[str, dict[str, float]]:
@@ -236,6 +237,7 @@ def figures(tally: Tally) -> dict[str, Any]:
               "p99_ms": pct(0.99), "mean_ms": round(1000 * statistics.fmean(ordered), 2)}
     if tally.cpu:
         result["server_cpu_us_per_webhook"] = round(1e6 * tally.cpu / webhooks)
+        result["of_which_system_us"] = round(1e6 * tally.system / webhooks)
         result["capacity_webhooks_per_core_second"] = round(webhooks / tally.cpu)
     return result
 
@@ -244,8 +246,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--callers", type=int, default=20,
                         help="simulated callers calling back to back in each phase")
-    parser.add_argument("--seconds", type=float, default=12.0, help="length of each phase")
-    parser.add_argument("--rounds", type=int, default=2,
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each phase")
+    parser.add_argument("--rounds", type=int, default=4,
                         help="times each app is measured, in turn (router, static, naive)")
     parser.add_argument("--paced", type=int, default=50,
                         help="concurrent paced calls for the router's latency")
@@ -310,9 +312,11 @@ def main() -> None:
                     tally = tallies[name]
                     pid = servers[name].pid
                     samplers = profile(pid, args) if name == "router" and args.profile else []
-                    cpu = cpu_seconds(pid)
+                    user, system = cpu_seconds(pid)
                     tally.elapsed += run_for(args.seconds, args.callers, caller(name, tally))
-                    tally.cpu += cpu_seconds(pid) - cpu
+                    user_after, system_after = cpu_seconds(pid)
+                    tally.cpu += user_after - user + system_after - system
+                    tally.system += system_after - system
                     for sampler in samplers:
                         sampler.wait()
             for name in measured:
@@ -381,8 +385,8 @@ def drain(redis_url: str, calls: int) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> None:
-    print(f"{'':24}{'webhooks/s':>11}{'calls/s':>9}{'CPU µs/wh':>10}{'per core':>9}"
-          f"{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}")
+    print(f"{'':24}{'webhooks/s':>11}{'calls/s':>9}{'CPU µs/wh':>10}{'(system)':>9}"
+          f"{'per core':>9}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}")
     rows = (("router", results.get("router")), ("static anchor", results.get("static")),
             ("naive anchor", results.get("naive")),
             (f"router, {args.paced} paced calls", results["router_paced"]))
@@ -391,6 +395,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             continue
         print(f"{name:24}{row['webhooks_per_second']:>11}{row['calls_per_second']:>9}"
               f"{row.get('server_cpu_us_per_webhook', '-'):>10}"
+              f"{row.get('of_which_system_us', '-'):>9}"
               f"{row.get('capacity_webhooks_per_core_second', '-'):>9}"
               f"{row['p50_ms']:>8}{row['p99_ms']:>8}{row['errors']:>7}")
     for name, processes in results["memory_mb"].items():

@@ -55,6 +55,18 @@ def encode(event: Event) -> str:
 
 
 def decode(raw: bytes | str) -> Event:
+    """The event an entry of a log holds. Events never change, and each webhook reads its call's
+    log again, so each process keeps the entries it has decoded lately."""
+    found = _DECODED.get(raw)
+    if found is None:
+        found = _decode(raw)
+        if len(_DECODED) >= DECODED_KEPT:
+            _DECODED.clear()
+        _DECODED[raw] = found
+    return found
+
+
+def _decode(raw: bytes | str) -> Event:
     data = loads(raw)
     cls = EVENT_TAGS[data.pop("k")]
     if "legs" in data:
@@ -62,6 +74,10 @@ def decode(raw: bytes | str) -> Event:
     if "choices" in data:
         data["choices"] = tuple(tuple(choice) for choice in data["choices"])
     return cls(**data)
+
+
+DECODED_KEPT = 4096  # entries: the logs of a few hundred calls in progress
+_DECODED: dict[bytes | str, Event] = {}
 
 
 # KEYS: log, rotation, busy, seen, active, holds, legs, line, line info, line seen, away,

@@ -15,4 +15,5 @@ from ivr.gunicorn_base import (  # noqa: F401 - gunicorn reads them from this mo
     control_socket_disable,
     forwarded_allow_ips,
     logconfig_dict,
+    logger_class,
 )

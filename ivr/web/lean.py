@@ -95,6 +95,8 @@ class Lean:
         self.app = app
         self.ctx = ctx
         self.routes = routes
+        self.timers = {label: WEBHOOK_SECONDS.labels(label)
+                       for label in (*routes.by_path, routes.unknown_label)}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse
                  ) -> Iterable[bytes]:
@@ -113,9 +115,13 @@ class Lean:
         finally:
             ANSWERING.reset(token)
         route = self.routes.by_path.get(request.path)
-        WEBHOOK_SECONDS.labels(request.path if route else self.routes.unknown_label).observe(
+        self.timers[request.path if route else self.routes.unknown_label].observe(
             time.perf_counter() - began)
-        return response(environ, start_response)
+        # The answer as werkzeug would send it, without its general header processing (not
+        # needed for the plain 200 and 403 answers of these views).
+        body = response.get_data()
+        start_response(response.status, list(response.headers.items()))
+        return [] if method == "HEAD" else [body]
 
     def _answer(self, request: Request, method: str) -> Response:
         route = self.routes.by_path.get(request.path)

@@ -10,6 +10,7 @@ under the paths named here, so a URL in TwiML and the route that answers it cann
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus, urlencode
@@ -185,11 +186,13 @@ class SafePath:
         response.hangup()
 
 
+@functools.cache
 def nothing() -> str:
     """An answer that asks Twilio for nothing (a status callback, an accepted whisper)."""
     return str(VoiceResponse())
 
 
+@functools.cache
 def hang_up() -> str:
     """End this leg: an operator's leg that was declined or failed."""
     response = VoiceResponse()
