@@ -1,6 +1,6 @@
 """What one webhook costs the app itself, without the HTTP server: CPU per webhook in-process.
 
-    .venv/bin/python bench/app_cost.py [--calls 300] [--profile]
+    .venv/bin/python bench/app_cost.py [--calls 300] [--rounds 3] [--profile [--sort tottime]]
 
 The same simulated calls as bench/webhooks.py (signed, following the TwiML) are handed straight
 to each app's WSGI callable in this process: the router, the static anchor and the naive anchor.
@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3,
                         help="times each app is measured, in turn (the machine's speed drifts)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative",
+                        help="order of the profile: cumulative or tottime (own time)")
     args = parser.parse_args()
     random.seed(150)
     with tempfile.TemporaryDirectory() as folder, EmbeddedRedis() as redis_server:
@@ -133,7 +135,7 @@ def main() -> None:
             profiler = cProfile.Profile()
             measure(router, args.calls, catalogue, profiler)
             stats = pstats.Stats(profiler)
-            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats(args.sort).print_stats(45)
 
 
 if __name__ == "__main__":
