@@ -30,6 +30,12 @@ def _countries() -> frozenset[str]:
     return frozenset(holidays.list_supported_countries())
 
 
+def warm_up() -> None:
+    """Load the holidays package's countries now (a few megabytes of modules), so a process
+    that forks workers afterwards shares them (`ivr.web.gunicorn`)."""
+    _countries()
+
+
 class _Parser(Fields):
     def operators(self, data: Node) -> dict[str, Operator]:
         raw = data.get("operators")

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import tempfile
@@ -41,8 +42,15 @@ for _stale in _metrics.glob("*.db"):  # the counts of an earlier run are not thi
     _stale.unlink(missing_ok=True)
 
 # Imported once here, shared by every worker (see above); only now, as the metrics' multiprocess
-# folder must be set before the Prometheus client is first imported.
+# folder must be set before the Prometheus client is first imported. What the workers' roster
+# checks load on first use (every country's public holidays, the time zone data) is loaded too.
 import ivr.web.app  # noqa: E402, F401
+from ivr.clock import zone  # noqa: E402
+from ivr.library.roster import warm_up  # noqa: E402
+
+importlib.import_module("_strptime")  # datetime's parser, imported on its first use otherwise
+warm_up()
+zone()
 
 
 def child_exit(server: Any, worker: Any) -> None:
