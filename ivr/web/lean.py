@@ -109,12 +109,12 @@ class Lean:
             return _plain(405, "Method Not Allowed\n", environ, start_response,
                           [("Allow", ALLOWED)])
         request = Webhook(environ)
+        route = self.routes.by_path.get(request.path)
         token = ANSWERING.set((request, self.ctx))
         try:
-            response = self._answer(request, method)
+            response = self._answer(request, method, route)
         finally:
             ANSWERING.reset(token)
-        route = self.routes.by_path.get(request.path)
         self.timers[request.path if route else self.routes.unknown_label].observe(
             time.perf_counter() - began)
         # The answer as werkzeug would send it, without its general header processing (not
@@ -123,8 +123,7 @@ class Lean:
         start_response(response.status, list(response.headers.items()))
         return [] if method == "HEAD" else [body]
 
-    def _answer(self, request: Request, method: str) -> Response:
-        route = self.routes.by_path.get(request.path)
+    def _answer(self, request: Request, method: str, route: Route | None) -> Response:
         try:
             refused = self.routes.check()
             if refused is not None:
