@@ -135,11 +135,28 @@ def recover_abandoned_jobs(connection: redis.Redis, queue_name: str) -> None:
 
 def stop_group(process: subprocess.Popen[bytes] | None) -> None:
     """Stop a process started in a session of its own, and its children, as a process
-    manager would: SIGTERM, then SIGKILL after half a minute."""
+    manager would: SIGTERM, then SIGKILL after half a minute. Returns once every process of
+    the group is gone (the shell that started gunicorn may go first), so its ports are free."""
     if process is not None and process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _group_alive(process):
+            time.sleep(0.05)
+        if _group_alive(process):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.wait()
+        while _group_alive(process):
+            time.sleep(0.05)
+
+
+def _group_alive(process: subprocess.Popen[bytes]) -> bool:
+    """Whether a process of the group still runs (zombies waiting to be reaped do not)."""
+    process.poll()  # reap the group's leader once it exits
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == process.pid:  # state, process group
+            return True
+    return False

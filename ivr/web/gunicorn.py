@@ -41,17 +41,6 @@ _metrics.mkdir(parents=True, exist_ok=True)
 for _stale in _metrics.glob("*.db"):  # the counts of an earlier run are not this run's
     _stale.unlink(missing_ok=True)
 
-# Imported once here, shared by every worker (see above); only now, as the metrics' multiprocess
-# folder must be set before the Prometheus client is first imported. What the workers' roster
-# checks load on first use (every country's public holidays, the time zone data) is loaded too.
-import ivr.web.app  # noqa: E402, F401
-from ivr.clock import zone  # noqa: E402
-from ivr.library.roster import warm_up  # noqa: E402
-
-importlib.import_module("_strptime")  # datetime's parser, imported on its first use otherwise
-warm_up()
-zone()
-
 
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
@@ -62,6 +51,21 @@ def child_exit(server: Any, worker: Any) -> None:
 def on_exit(server: Any) -> None:
     if _ours:
         shutil.rmtree(_metrics, ignore_errors=True)
+
+
+def when_ready(server: Any) -> None:
+    """Once the master listens, and before it forks its first workers: import the router, and
+    load what the workers' roster checks load on first use (every country's public holidays,
+    the time zone data), so the workers share those pages (see above). Here rather than at the
+    top: the master binds its ports at once, and the metrics' multiprocess folder is set
+    before the Prometheus client is first imported."""
+    import ivr.web.app  # noqa: F401
+    from ivr.clock import zone
+    from ivr.library.roster import warm_up
+
+    importlib.import_module("_strptime")  # datetime's parser, imported on its first use
+    warm_up()
+    zone()
 
 
 def pre_fork(server: Any, worker: Any) -> None:
