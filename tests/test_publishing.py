@@ -169,6 +169,34 @@ def test_the_store_keeps_files_once_and_prunes_old_versions(settings: Settings) 
     assert [p.message for p in store.history()] == [f"n={n}" for n in range(5)]
 
 
+def test_a_version_kept_again_at_the_same_moment_is_never_missing(settings: Settings) -> None:
+    """Two routers starting on an empty store publish the same version at once: neither may
+    find it missing while the other writes it again (a worker that cannot boot stops gunicorn)."""
+    assert settings.redis_url
+    store = SnapshotStore(redis.Redis.from_url(settings.redis_url), Keys(settings.redis_prefix))
+    # a manifest large enough to reach Redis in several reads, as a real version's does
+    files = {"flows/a.yaml": b"a: 1\n",
+             **{f"audio/kk/recording_number_{n:05d}.wav": b"RIFF%d" % n for n in range(3000)}}
+    version = store.put(files)
+    stop = threading.Event()
+
+    def keep_again() -> None:
+        while not stop.is_set():
+            store.put(files)
+
+    writers = [threading.Thread(target=keep_again) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    try:
+        for _ in range(300):
+            assert store.manifest(version) is not None
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert store.files(version) == files
+
+
 def test_a_damaged_file_in_the_store_is_never_served(settings: Settings) -> None:
     assert settings.redis_url
     client = redis.Redis.from_url(settings.redis_url)

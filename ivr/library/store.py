@@ -156,9 +156,14 @@ class SnapshotStore:
             pipe.set(self.keys.blob(manifest[path]), data, nx=True)
         for sha, tree in (trees or {}).items():
             pipe.set(self.keys.tree(sha), tree, nx=True)
-        pipe.delete(self.keys.version(version))
-        pipe.hset(self.keys.version(version), mapping=cast("Mapping[Any, Any]", manifest))
         pipe.execute()
+        # The manifest is replaced in one transaction: two processes keeping the same version at
+        # once (two routers starting on an empty store) must never see it missing in between.
+        with self.client.pipeline(transaction=True) as manifest_pipe:
+            manifest_pipe.delete(self.keys.version(version))
+            manifest_pipe.hset(self.keys.version(version),
+                               mapping=cast("Mapping[Any, Any]", manifest))
+            manifest_pipe.execute()
         return version
 
     def publish(self, files: Mapping[str, bytes], by: str, message: str, summary: str,
