@@ -32,18 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.webhooks import KEYS, roster_yaml  # noqa: E402
 from ivr.sim.embedded_redis import EmbeddedRedis  # noqa: E402
-from ivr.sim.simulator import SimulatedCall, answer, press  # noqa: E402
+from ivr.sim.simulator import HttpResponse, SimulatedCall, answer, press  # noqa: E402
 
 TOKEN = secrets.token_hex(16)
-
-
-@dataclass(frozen=True)
-class Reply:
-    status_code: int
-    body: bytes
-
-    def get_data(self, as_text: bool = False) -> str | bytes:
-        return self.body.decode() if as_text else self.body
 
 
 @dataclass
@@ -54,7 +45,7 @@ class Direct:
     cpu: list[float] = field(default_factory=list)
     profiler: cProfile.Profile | None = None
 
-    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> Reply:
+    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> HttpResponse:
         body = urlencode(data).encode()
         target, _, query = path.partition("?")
         environ = {"REQUEST_METHOD": "POST", "PATH_INFO": target, "QUERY_STRING": query,
@@ -76,9 +67,9 @@ class Direct:
         self.cpu.append(time.thread_time() - began)
         if self.profiler:
             self.profiler.disable()
-        return Reply(int(status[0].split()[0]), answer_)
+        return HttpResponse(int(status[0].split()[0]), answer_)
 
-    def get(self, path: str, *, headers: dict[str, str]) -> Reply:
+    def get(self, path: str, *, headers: dict[str, str]) -> HttpResponse:
         raise NotImplementedError
 
 

@@ -52,22 +52,13 @@ from ivr.cli.processes import procfile_commands  # noqa: E402
 from ivr.library.files import FolderSource  # noqa: E402
 from ivr.library.pipeline import Options, build  # noqa: E402
 from ivr.sim.embedded_redis import EmbeddedRedis  # noqa: E402
-from ivr.sim.simulator import SimulatedCall, answer, press  # noqa: E402
+from ivr.sim.simulator import HttpResponse, SimulatedCall, answer, press  # noqa: E402
 
 TOKEN = secrets.token_hex(16)
 KEYS = [["1", "1"], ["2", "1"], ["2", "2", "1", "2"], ["9"], [], ["0"], ["2", "1"]]
 APPS = {"router": "ivr.web.app:create_app()", "static": "bench.static_app:create_app()",
         "naive": "bench.naive_app:create_app()"}
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class Response:
-    status_code: int
-    body: bytes
-
-    def get_data(self, as_text: bool = False) -> str | bytes:
-        return self.body.decode() if as_text else self.body
 
 
 @dataclass
@@ -88,7 +79,7 @@ class KeepAlive:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
         self.tally, self.pause = tally, pause
 
-    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> Response:
+    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> HttpResponse:
         if self.pause:  # a prompt playing, a phone ringing: calls move at random, not in step
             time.sleep(random.uniform(0, 2 * self.pause))
         body = urlencode(data)
@@ -98,7 +89,7 @@ class KeepAlive:
             try:
                 self.connection.request("POST", path, body, headers)
                 reply = self.connection.getresponse()
-                response = Response(reply.status, reply.read())
+                response = HttpResponse(reply.status, reply.read())
                 break
             except (http.client.HTTPException, OSError) as exc:
                 self.connection.close()  # the server closed an idle connection: reconnect
@@ -110,7 +101,7 @@ class KeepAlive:
             self.tally.errors.append(str(response.status_code))
         return response
 
-    def get(self, path: str, *, headers: dict[str, str]) -> Response:
+    def get(self, path: str, *, headers: dict[str, str]) -> HttpResponse:
         raise NotImplementedError("the benchmark's numbers are set to POST")
 
 

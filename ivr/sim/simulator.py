@@ -101,7 +101,9 @@ class Client(Protocol):
 
 
 @dataclass(frozen=True)
-class _HttpResponse:
+class HttpResponse:
+    """An answer over HTTP, with what the simulator reads of Flask's test responses."""
+
     status_code: int
     body: bytes
 
@@ -116,23 +118,23 @@ class HttpClient:
     base_url: str
     timeout: float = 15.0  # Twilio's own limit for a webhook
 
-    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> _HttpResponse:
+    def post(self, path: str, *, data: dict[str, str], headers: dict[str, str]) -> HttpResponse:
         return self._send(path, urlencode(data).encode(), headers, "POST")
 
-    def get(self, path: str, *, headers: dict[str, str]) -> _HttpResponse:
+    def get(self, path: str, *, headers: dict[str, str]) -> HttpResponse:
         return self._send(path, None, headers, "GET")
 
     def _send(self, path: str, data: bytes | None, headers: dict[str, str],
-              method: str) -> _HttpResponse:
+              method: str) -> HttpResponse:
         url = self.base_url.rstrip("/") + path
         if not url.startswith(("http://", "https://")):
             raise ValueError(_("not an http(s) URL: {url}").format(url=url))
         request = Request(url, data=data, headers=headers, method=method)  # noqa: S310
         try:
             with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return _HttpResponse(response.status, response.read())
+                return HttpResponse(response.status, response.read())
         except HTTPError as exc:
-            return _HttpResponse(exc.code, exc.read())
+            return HttpResponse(exc.code, exc.read())
 
 
 class SimulatedCall:
